@@ -1,0 +1,47 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""Fixtures shared by the integration suite's tests (and the connectors')."""
+
+from odoo.tests import TransactionCase, new_test_user
+
+
+class IntegrationCase(TransactionCase):
+    """A company with two plants and one user per integration group."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=False))
+        cls.company = cls.env.company
+        cls.plant_a = cls._create_plant("Plant A", "PLA")
+        cls.plant_b = cls._create_plant("Plant B", "PLB")
+        cls.integration_user = new_test_user(
+            cls.env, login="int_user", groups="integration_base.group_integration_user"
+        )
+        cls.integration_manager = new_test_user(
+            cls.env, login="int_manager", groups="integration_base.group_integration_manager"
+        )
+
+    def _flush_tracking(self):
+        """Write the chatter tracking that Odoo writes just before a commit.
+
+        Odoo tracks changes of records that existed at the start of the
+        transaction only, so tests call this after creating and after writing.
+        """
+        self.env.flush_all()
+        self.env.cr.precommit.run()
+
+    @classmethod
+    def _create_plant(cls, name, code):
+        return cls.env["stock.warehouse"].create({"name": name, "code": code})
+
+    @classmethod
+    def _create_backend(cls, code, system_type="generic", plant=None, **values):
+        return cls.env["integration.backend"].create(
+            {
+                "name": values.pop("name", code),
+                "code": code,
+                "system_type": system_type,
+                "warehouse_id": plant.id if plant else False,
+                **values,
+            }
+        )

@@ -1,0 +1,62 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from psycopg2 import IntegrityError
+
+from odoo.exceptions import AccessError, ValidationError
+from odoo.tests import tagged
+from odoo.tools import mute_logger
+
+from .common import IntegrationCase
+
+
+@tagged("post_install", "-at_install")
+class TestIntegrationBackend(IntegrationCase):
+    def test_code_must_be_url_safe(self):
+        for bad_code in ("Plant A", "a", "-mes", "mes/1", "MES"):
+            with self.subTest(code=bad_code), self.assertRaisesRegex(ValidationError, "not valid"):
+                self._create_backend(bad_code)
+        self.assertEqual(self._create_backend("plant-a_mes2").code, "plant-a_mes2")
+
+    def test_code_is_unique(self):
+        self._create_backend("erp-bridge")
+        with self.assertRaises(IntegrityError), mute_logger("odoo.sql_db"):
+            self._create_backend("erp-bridge")
+            self.env.flush_all()
+
+    def test_plant_bound_systems_need_a_plant(self):
+        with self.assertRaisesRegex(ValidationError, "runs at one plant: choose its plant"):
+            self._create_backend("mes-without-plant", system_type="mes")
+        backend = self._create_backend("mes-a", system_type="mes", plant=self.plant_a)
+        self.assertEqual(backend.warehouse_id, self.plant_a)
+        # A generic system is not tied to a plant.
+        self.assertFalse(self._create_backend("erp-bridge", system_type="generic").warehouse_id)
+
+    def test_active_backend_lookup_by_plant(self):
+        mes_a = self._create_backend("mes-a", system_type="mes", plant=self.plant_a)
+        Backend = self.env["integration.backend"]
+        self.assertFalse(Backend._get_active_backend("mes", self.plant_a), "a draft backend sends nothing")
+        mes_a.action_activate()
+        self.assertEqual(Backend._get_active_backend("mes", self.plant_a), mes_a)
+        self.assertFalse(Backend._get_active_backend("mes", self.plant_b))
+        self.assertFalse(Backend._get_active_backend("cmms", self.plant_a))
+        mes_a.action_suspend()
+        self.assertEqual(mes_a.state, "suspended")
+        self.assertFalse(Backend._get_active_backend("mes", self.plant_a))
+
+    def test_configuration_changes_are_tracked(self):
+        backend = self._create_backend("tracked", system_type="generic")
+        self._flush_tracking()
+        backend.write({"owner_id": self.integration_manager.id, "environment": "prod"})
+        self._flush_tracking()
+        backend.invalidate_recordset(["message_ids"])
+        tracked = backend.message_ids.tracking_value_ids.mapped("field_id.name")
+        self.assertIn("owner_id", tracked)
+        self.assertIn("environment", tracked)
+
+    def test_only_managers_configure_backends(self):
+        backend = self._create_backend("acl-check")
+        self.assertEqual(backend.with_user(self.integration_user).read(["code"])[0]["code"], "acl-check")
+        with self.assertRaises(AccessError):
+            backend.with_user(self.integration_user).write({"name": "renamed"})
+        backend.with_user(self.integration_manager).write({"name": "renamed"})
+        self.assertEqual(backend.name, "renamed")
+        self.assertTrue(self.integration_manager.has_group("integration_base.group_integration_user"))

@@ -1,0 +1,12 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+{
+    "name": "Integration CMMS",
+    "summary": "Connects equipment and maintenance requests with the plant's CMMS",
+    "version": "19.0.1.0.0",
+    "category": "Manufacturing/Maintenance",
+    "author": "Integration Suite",
+    "license": "LGPL-3",
+    "depends": ["integration_base", "maintenance"],
+    "data": ["views/maintenance_equipment_views.xml"],
+    "installable": True,
+}

@@ -1,0 +1,12 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+{
+    "name": "Integration EDI",
+    "summary": "Exchanges orders, despatch advices and invoices with trading partners",
+    "version": "19.0.1.0.0",
+    "category": "Sales",
+    "author": "Integration Suite",
+    "license": "LGPL-3",
+    "depends": ["integration_base", "sale_management", "purchase", "stock"],
+    "data": ["views/integration_backend_views.xml"],
+    "installable": True,
+}

@@ -1,0 +1,80 @@
+"""Fixtures of the end-to-end tests: a real Odoo server reached over HTTP.
+
+./setup/test starts the server on a fresh database and passes its address in
+INTEGRATION_URL, INTEGRATION_DB, INTEGRATION_LOGIN, INTEGRATION_PASSWORD and
+INTEGRATION_SERVER_LOG. To run these tests against a server of your own, set
+those variables and run `.venv/bin/pytest -p no:odoo tests`.
+"""
+
+import itertools
+import os
+import time
+
+import pytest
+import requests
+
+SERVER_START_TIMEOUT = 180
+
+
+class OdooRpc:
+    """A minimal JSON-RPC client, as an external system would talk to Odoo."""
+
+    def __init__(self, url, db):
+        self.url = url.rstrip("/")
+        self.db = db
+        self._ids = itertools.count(1)
+
+    def call(self, service, method, *args):
+        response = requests.post(
+            f"{self.url}/jsonrpc",
+            json={
+                "jsonrpc": "2.0",
+                "method": "call",
+                "id": next(self._ids),
+                "params": {"service": service, "method": method, "args": list(args)},
+            },
+            timeout=60,
+        )
+        response.raise_for_status()
+        body = response.json()
+        if "error" in body:
+            raise RuntimeError(body["error"]["data"]["message"])
+        return body["result"]
+
+
+def _setting(name):
+    value = os.environ.get(name)
+    if not value:
+        pytest.exit(f"{name} is not set: the end-to-end tests need a running server (see tests/conftest.py)", 2)
+    return value
+
+
+@pytest.fixture(scope="session")
+def server_url():
+    """The server's base URL, once it answers (it may still be starting)."""
+    url = _setting("INTEGRATION_URL")
+    deadline = time.monotonic() + SERVER_START_TIMEOUT
+    while True:
+        try:
+            if requests.get(f"{url}/web/health", timeout=5).status_code == 200:
+                return url
+        except requests.ConnectionError:
+            pass
+        if time.monotonic() > deadline:
+            pytest.fail(f"no Odoo server answered at {url} within {SERVER_START_TIMEOUT} s")
+        time.sleep(1)
+
+
+@pytest.fixture(scope="session")
+def rpc(server_url):
+    return OdooRpc(server_url, _setting("INTEGRATION_DB"))
+
+
+@pytest.fixture(scope="session")
+def credentials():
+    return _setting("INTEGRATION_LOGIN"), _setting("INTEGRATION_PASSWORD")
+
+
+@pytest.fixture(scope="session")
+def server_log():
+    return _setting("INTEGRATION_SERVER_LOG")

@@ -1,0 +1,63 @@
+"""End to end: the suite served by a real Odoo over HTTP, with its job runner."""
+
+import time
+
+import requests
+
+SUITE_MODULES = ["integration_base", "integration_cmms", "integration_edi", "integration_mes"]
+
+
+def test_login_page_is_served(server_url):
+    response = requests.get(f"{server_url}/web/login", timeout=30)
+    assert response.status_code == 200
+    assert 'name="login"' in response.text
+
+
+def test_json_rpc_login_returns_a_user(rpc, credentials):
+    login, password = credentials
+    uid = rpc.call("common", "authenticate", rpc.db, login, password, {})
+    assert isinstance(uid, int) and uid > 0
+    assert rpc.call("common", "authenticate", rpc.db, login, "wrong password", {}) is False
+
+
+def test_suite_modules_are_installed(rpc, credentials):
+    login, password = credentials
+    uid = rpc.call("common", "authenticate", rpc.db, login, password, {})
+    modules = rpc.call(
+        "object", "execute_kw", rpc.db, uid, password,
+        "ir.module.module", "search_read",
+        [[["name", "in", SUITE_MODULES]]], {"fields": ["name", "state"], "order": "name"},
+    )
+    assert [(m["name"], m["state"]) for m in modules] == [(name, "installed") for name in SUITE_MODULES]
+
+
+def test_backend_created_over_rpc_is_tracked(rpc, credentials):
+    login, password = credentials
+    uid = rpc.call("common", "authenticate", rpc.db, login, password, {})
+
+    def execute(model, method, *args, **kwargs):
+        return rpc.call("object", "execute_kw", rpc.db, uid, password, model, method, list(args), kwargs)
+
+    code = f"e2e-{int(time.time() * 1000)}"
+    backend_id = execute("integration.backend", "create", {"name": "E2E bridge", "code": code})
+    execute("integration.backend", "action_activate", [backend_id])
+    [backend] = execute("integration.backend", "read", [backend_id], fields=["state", "message_ids"])
+    assert backend["state"] == "active"
+    tracking = execute(
+        "mail.tracking.value", "search_read",
+        [["mail_message_id", "in", backend["message_ids"]], ["field_id.name", "=", "state"]],
+        fields=["old_value_char", "new_value_char"],
+    )
+    assert [(t["old_value_char"], t["new_value_char"]) for t in tracking] == [("Draft", "Active")]
+
+
+def test_queue_job_runner_is_running(rpc, server_log):
+    # The runner starts in the server process once the HTTP server is up.
+    ready = f"queue job runner ready for db {rpc.db}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with open(server_log, encoding="utf-8") as log:
+            if ready in log.read():
+                return
+        time.sleep(1)
+    raise AssertionError(f"the queue_job runner did not report ready in {server_log}")
