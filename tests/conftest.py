@@ -45,7 +45,9 @@ class OdooRpc:
 def _setting(name):
     value = os.environ.get(name)
     if not value:
-        pytest.exit(f"{name} is not set: the end-to-end tests need a running server (see tests/conftest.py)", 2)
+        pytest.exit(
+            f"{name} is not set: the end-to-end tests need a running server (see tests/conftest.py)", 2
+        )
     return value
 
 

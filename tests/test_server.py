@@ -24,9 +24,15 @@ def test_suite_modules_are_installed(rpc, credentials):
     login, password = credentials
     uid = rpc.call("common", "authenticate", rpc.db, login, password, {})
     modules = rpc.call(
-        "object", "execute_kw", rpc.db, uid, password,
-        "ir.module.module", "search_read",
-        [[["name", "in", SUITE_MODULES]]], {"fields": ["name", "state"], "order": "name"},
+        "object",
+        "execute_kw",
+        rpc.db,
+        uid,
+        password,
+        "ir.module.module",
+        "search_read",
+        [[["name", "in", SUITE_MODULES]]],
+        {"fields": ["name", "state"], "order": "name"},
     )
     assert [(m["name"], m["state"]) for m in modules] == [(name, "installed") for name in SUITE_MODULES]
 
@@ -44,7 +50,8 @@ def test_backend_created_over_rpc_is_tracked(rpc, credentials):
     [backend] = execute("integration.backend", "read", [backend_id], fields=["state", "message_ids"])
     assert backend["state"] == "active"
     tracking = execute(
-        "mail.tracking.value", "search_read",
+        "mail.tracking.value",
+        "search_read",
         [["mail_message_id", "in", backend["message_ids"]], ["field_id.name", "=", "state"]],
         fields=["old_value_char", "new_value_char"],
     )

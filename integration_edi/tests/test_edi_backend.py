@@ -12,7 +12,9 @@ class TestEdiBackend(IntegrationCase):
         super().setUpClass()
         Partner = cls.env["res.partner"]
         cls.acme = Partner.create({"name": "ACME Retail", "is_company": True})
-        cls.acme_store = Partner.create({"name": "ACME Store 12", "parent_id": cls.acme.id, "type": "delivery"})
+        cls.acme_store = Partner.create(
+            {"name": "ACME Store 12", "parent_id": cls.acme.id, "type": "delivery"}
+        )
         cls.other = Partner.create({"name": "Other Co", "is_company": True})
 
     def test_edi_backend_names_its_trading_partner(self):

@@ -13,6 +13,4 @@ class MrpProduction(models.Model):
         are simply not sent anywhere.
         """
         self.ensure_one()
-        return self.env["integration.backend"]._get_active_backend(
-            "mes", self.picking_type_id.warehouse_id
-        )
+        return self.env["integration.backend"]._get_active_backend("mes", self.picking_type_id.warehouse_id)
