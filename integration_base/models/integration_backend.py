@@ -9,6 +9,11 @@ BACKEND_CODE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{1,62}$")
 # Systems that run inside one plant; an EDI partner or a generic system does not.
 PLANT_BOUND_SYSTEM_TYPES = ("mes", "cmms", "wms")
 
+# Messages one job processes before handing over to a fresh job: large enough
+# to spread queue_job's cost per job over many messages, small enough to keep a
+# job's transaction short.
+PROCESSING_BATCH_SIZE = 200
+
 
 class IntegrationBackend(models.Model):
     """One external system at one plant (or one trading partner).
@@ -83,11 +88,42 @@ class IntegrationBackend(models.Model):
     )
     active = fields.Boolean(default=True, tracking=True)
     note = fields.Html()
+    flow_ids = fields.One2many("integration.flow", "backend_id", string="Flows")
+    pending_count = fields.Integer(compute="_compute_message_counts", help="Received, queued or processing.")
+    exception_count = fields.Integer(compute="_compute_message_counts", help="Waiting for someone to act.")
+    failed_count = fields.Integer(compute="_compute_message_counts", help="Failed and retrying, or dead.")
+    done_count = fields.Integer(compute="_compute_message_counts")
 
     _code_unique = models.Constraint(
         "UNIQUE(code)",
         "Another backend already uses this code: backend codes appear in URLs and must be unique.",
     )
+
+    def _compute_message_counts(self):
+        counts = {
+            (backend.id, state): count
+            for backend, state, count in self.env["integration.message"]._read_group(
+                [("backend_id", "in", self.ids)], ["backend_id", "state"], ["__count"]
+            )
+        }
+        for backend in self:
+
+            def count(*states, backend_id=backend.id):
+                return sum(counts.get((backend_id, state), 0) for state in states)
+
+            backend.pending_count = count("received", "queued", "processing")
+            backend.exception_count = count("exception")
+            backend.failed_count = count("failed", "dead")
+            backend.done_count = count("done")
+
+    def action_open_messages(self):
+        """The backend's messages, filtered by the button that was clicked."""
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("integration_base.integration_message_action")
+        action["domain"] = [("backend_id", "=", self.id)]
+        search_filter = self.env.context.get("integration_filter")
+        action["context"] = {f"search_default_{search_filter}": 1} if search_filter else {}
+        return action
 
     @api.constrains("code")
     def _check_code(self):
@@ -133,6 +169,73 @@ class IntegrationBackend(models.Model):
         if company is not None:
             domain.append(("company_id", "=", company.id))
         return self.search(domain, limit=1)
+
+    def _queue_channel(self):
+        """The job channel of this backend: one per backend, under ``root.integration``."""
+        self.ensure_one()
+        return f"root.integration.{self.code}"
+
+    def _enqueue_processing(self, eta=None):
+        """Make sure a queue job will process the backends' queued messages.
+
+        At most one job per backend waits to start at any time (its identity
+        key says so): a burst of messages is drained by that one job instead
+        of paying for a job per message. A retry planned for later gets a job
+        of its own at that time. Returns the job of the last backend.
+        """
+        job_record = self.env["queue.job"]
+        for backend in self:
+            identity = f"integration-backend-{backend.id}" + (f"-{eta.isoformat()}" if eta else "")
+            job = backend.with_delay(
+                channel=backend._queue_channel(),
+                eta=eta,
+                identity_key=identity,
+                description=f"Process messages of {backend.code}",
+            )._process_pending_messages()
+            job_record = job.db_record() if hasattr(job, "db_record") else job
+        return job_record
+
+    def _process_pending_messages(self, batch_size=PROCESSING_BATCH_SIZE):
+        """Job: process the backend's queued messages and due retries, oldest first.
+
+        Rows are locked with SKIP LOCKED, so two jobs of one backend never take
+        the same message; a message whose ordering key has an earlier message
+        still unsettled is left for later. Each message is applied in its own
+        savepoint (see ``integration.message._process``) and the whole batch
+        commits with the job. When the batch was full, another job takes over.
+        """
+        self.ensure_one()
+        if self.state != "active":
+            return f"backend {self.code} is {self.state}: nothing processed"
+        Message = self.env["integration.message"]
+        candidates = Message.search(
+            [
+                ("backend_id", "=", self.id),
+                "|",
+                ("state", "=", "queued"),
+                "&",
+                ("state", "=", "failed"),
+                ("next_retry_at", "<=", fields.Datetime.now()),
+            ],
+            order="id",
+            limit=batch_size,
+        )
+        if not candidates:
+            return "nothing to process"
+        self.env.cr.execute(
+            "SELECT id FROM integration_message WHERE id IN %s ORDER BY id FOR UPDATE SKIP LOCKED",
+            [tuple(candidates.ids)],
+        )
+        messages = Message.browse([row[0] for row in self.env.cr.fetchall()])
+        done = waiting = 0
+        for message in messages:
+            if message._is_waiting_for_earlier():
+                waiting += 1
+                continue
+            done += message._process()
+        if len(candidates) == batch_size:
+            self._enqueue_processing()
+        return f"{len(messages)} message(s) taken: {done} done, {waiting} waiting for earlier ones"
 
     def action_activate(self):
         """Put the backends in service; they then accept and send messages."""

@@ -14,6 +14,8 @@ PY="$VENV/bin/python"
 ODOO_CONF=${ODOO_CONF:-"$REPO/odoo.conf"}
 ODOO_ROOT="$LOCAL/odoo-root"         # Debian's odoo-19 and its web assets, unpacked
 SUITE_MODULES=${SUITE_MODULES:-integration_base,integration_mes,integration_cmms,integration_edi}
+# Installed in the test database only: test-only addons from addons/.
+TEST_ONLY_MODULES=${TEST_ONLY_MODULES:-integration_test_connector}
 PYTHON=${PYTHON:-python3.11}
 
 # Debian packages unpacked beside odoo-19: the web client's JavaScript and

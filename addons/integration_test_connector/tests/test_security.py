@@ -1,0 +1,63 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from odoo.exceptions import AccessError
+from odoo.tests import new_test_user, tagged
+
+from .common import EngineCase
+
+
+@tagged("post_install", "-at_install")
+class TestPlantRestriction(EngineCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.backend_b = cls._create_backend("test-b", system_type="generic", plant=cls.plant_b)
+        cls.backend_b.action_activate()
+        cls.flow_b = cls._create_flow(cls.backend_b)
+        cls.operator_a = new_test_user(
+            cls.env, login="operator_a", groups="integration_base.group_integration_operator"
+        )
+        cls.operator_a.integration_warehouse_ids = cls.plant_a
+
+    def _exception_at(self, backend, ref):
+        message, _created = self._ingest({"ref": ref, "name": "!Broken"}, backend=backend)
+        self._drain(backend)
+        self.assertEqual(message.state, "exception")
+        return message
+
+    def test_operator_of_plant_a_sees_and_resolves_only_plant_a(self):
+        message_a = self._exception_at(self.backend, "SA")
+        message_b = self._exception_at(self.backend_b, "SB")
+        mapping_b = self.env["integration.mapping"].create(
+            {
+                "backend_id": self.backend_b.id,
+                "external_code": "B-NL",
+                "record_ref": f"res.country,{self.env.ref('base.nl').id}",
+            }
+        )
+        as_operator = self.env(user=self.operator_a)
+        Message = as_operator["integration.message"]
+        self.assertEqual(Message.search([]), message_a)
+        self.assertEqual(as_operator["integration.backend"].search([]), self.backend)
+        self.assertFalse(as_operator["integration.mapping"].search([("id", "=", mapping_b.id)]))
+        with self.assertRaises(AccessError):
+            message_b.with_user(self.operator_a).action_retry()
+        with self.assertRaises(AccessError):
+            message_b.with_user(self.operator_a).action_cancel()
+        self.assertEqual(message_b.state, "exception")
+        message_a.with_user(self.operator_a).action_retry()
+        self.assertEqual(message_a.state, "queued")
+
+    def test_unrestricted_operator_sees_every_plant(self):
+        self._exception_at(self.backend, "UA")
+        self._exception_at(self.backend_b, "UB")
+        operator = new_test_user(
+            self.env, login="operator_all", groups="integration_base.group_integration_operator"
+        )
+        self.assertEqual(len(self.env(user=operator)["integration.message"].search([])), 2)
+
+    def test_users_read_but_do_not_resolve(self):
+        message = self._exception_at(self.backend, "RU")
+        viewer = message.with_user(self.integration_user)
+        self.assertEqual(viewer.state, "exception")
+        with self.assertRaises(AccessError):
+            viewer.action_retry()

@@ -1,0 +1,41 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""The two kinds of failure the engine tells apart.
+
+A *business* error means the message cannot be applied as it is: a human must
+act (create a mapping, fix the payload, correct the order), so the message is
+parked in ``exception`` at once. A *technical* error means the same message
+may well succeed later (a lock, a timeout, a partner's server down), so it is
+retried with backoff. Anything a processor raises that is not a business error
+counts as technical.
+"""
+
+from odoo.exceptions import UserError
+
+
+class IntegrationBusinessError(UserError):
+    """The message does not fit the business state; a functional user must act."""
+
+
+class MissingMappingError(IntegrationBusinessError):
+    """An external code has no canonical mapping yet.
+
+    Carries what is missing, so that creating that mapping can retry the
+    messages that wait for it.
+    """
+
+    def __init__(self, message, res_model, external_code):
+        super().__init__(message)
+        self.res_model = res_model
+        self.external_code = external_code
+
+
+class IntegrationTechnicalError(Exception):
+    """A failure worth retrying: the same message may succeed later."""
+
+
+class PayloadValidationError(UserError):
+    """A payload breaks its contract; ``errors`` lists ``(json pointer, reason)``."""
+
+    def __init__(self, message, errors=()):
+        super().__init__(message)
+        self.errors = list(errors)

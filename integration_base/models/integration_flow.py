@@ -1,0 +1,183 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from odoo import _, api, fields, models
+from odoo.exceptions import AccessError, UserError, ValidationError
+
+from ..lib.json_contract import parse_schema
+
+
+class IntegrationFlow(models.Model):
+    """A versioned message contract of a backend.
+
+    A flow says what one kind of message looks like (its JSON Schema), which
+    processor applies it, how fast it must be handled (SLA), how often a
+    technical failure is retried, and who answers for it. Contracts are
+    versioned: a plant can keep sending v1 while v2 is rolled out, until v1's
+    sunset date.
+    """
+
+    _name = "integration.flow"
+    _description = "Integration Flow (message contract)"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "backend_id, code, version desc"
+    _rec_names_search = ["name", "code"]
+
+    name = fields.Char(required=True, tracking=True)
+    code = fields.Char(
+        required=True,
+        tracking=True,
+        help="The message type, as it appears in URLs: for example 'production.confirmation'.",
+    )
+    version = fields.Integer(required=True, default=1, tracking=True)
+    backend_id = fields.Many2one("integration.backend", required=True, ondelete="cascade", index=True)
+    company_id = fields.Many2one(related="backend_id.company_id", store=True)
+    warehouse_id = fields.Many2one(related="backend_id.warehouse_id", store=True, string="Plant")
+    direction = fields.Selection(
+        [("inbound", "Inbound"), ("outbound", "Outbound")],
+        required=True,
+        default="inbound",
+        tracking=True,
+    )
+    schema = fields.Text(
+        string="JSON Schema",
+        default="{}",
+        tracking=True,
+        help="The JSON Schema (draft 2020-12) every payload of this contract must satisfy.",
+    )
+    processor = fields.Selection(
+        selection="_selection_processor",
+        tracking=True,
+        help="The code that applies an inbound message to Odoo (provided by a connector module).",
+    )
+    sync_policy = fields.Selection(
+        [("realtime", "Real-time"), ("batch", "Batch")],
+        required=True,
+        default="realtime",
+        tracking=True,
+        help="Real-time messages are processed as soon as they arrive; batch messages wait "
+        "for the next scheduled run.",
+    )
+    sla_seconds = fields.Integer(
+        string="SLA (seconds)",
+        default=300,
+        tracking=True,
+        help="How long a message may take from arrival to done before it counts as late.",
+    )
+    retry_max = fields.Integer(
+        string="Attempts",
+        default=5,
+        tracking=True,
+        help="How many times a message is tried on technical errors before it is dead.",
+    )
+    retry_backoff_seconds = fields.Integer(
+        string="Backoff (seconds)",
+        default=30,
+        tracking=True,
+        help="Wait before the first retry; each further retry waits twice as long.",
+    )
+    ordering_key_pointer = fields.Char(
+        string="Ordering Key",
+        tracking=True,
+        help="A JSON pointer into the payload, for example '/order_ref': messages with the "
+        "same value are applied in the order received.",
+    )
+    owner_id = fields.Many2one(
+        "res.users",
+        string="Business Owner",
+        required=True,
+        default=lambda self: self.env.user,
+        tracking=True,
+        help="The person who resolves this flow's exceptions and is alerted on SLA breaches.",
+    )
+    state = fields.Selection(
+        [("draft", "Draft"), ("active", "Active"), ("deprecated", "Deprecated"), ("retired", "Retired")],
+        required=True,
+        default="draft",
+        tracking=True,
+        copy=False,
+    )
+    sunset_date = fields.Date(
+        tracking=True,
+        help="A deprecated contract is refused after this date.",
+    )
+    description = fields.Html()
+
+    _code_version_unique = models.Constraint(
+        "UNIQUE(backend_id, code, direction, version)",
+        "This backend already has this version of the contract.",
+    )
+
+    @api.model
+    def _selection_processor(self):
+        """Every processor model that installed connectors provide."""
+        return sorted(
+            (name, model._description)
+            for name, model in self.env.registry.items()
+            if name.startswith("integration.processor.") and not model._transient
+        )
+
+    @api.constrains("schema")
+    def _check_schema(self):
+        for flow in self:
+            try:
+                parse_schema(flow.schema)
+            except ValueError as error:
+                raise ValidationError(
+                    _("Contract %(flow)s: %(error)s", flow=flow.display_name, error=error)
+                ) from error
+
+    @api.constrains("ordering_key_pointer")
+    def _check_ordering_key_pointer(self):
+        for flow in self:
+            if flow.ordering_key_pointer and not flow.ordering_key_pointer.startswith("/"):
+                raise ValidationError(_("The ordering key must be a JSON pointer such as '/order_ref'."))
+
+    @api.depends("code", "version", "direction")
+    def _compute_display_name(self):
+        for flow in self:
+            flow.display_name = f"{flow.code} v{flow.version} ({flow.direction})" if flow.code else ""
+
+    def _get_schema(self):
+        """The parsed JSON Schema of this contract."""
+        self.ensure_one()
+        return parse_schema(self.schema)
+
+    def _get_processor(self):
+        """The processor model that applies this flow's inbound messages."""
+        self.ensure_one()
+        if not self.processor or self.processor not in self.env:
+            raise UserError(_("Contract %s has no processor: choose one on the flow.", self.display_name))
+        return self.env[self.processor]
+
+    def _accepts_on(self, day):
+        """Whether this contract version still takes messages on ``day``."""
+        self.ensure_one()
+        if self.state == "active":
+            return True
+        return self.state == "deprecated" and (not self.sunset_date or day <= self.sunset_date)
+
+    def action_activate(self):
+        """Put contracts in force. Only integration managers may, as it changes what plants may send."""
+        if not self.env.user.has_group("integration_base.group_integration_manager"):
+            raise AccessError(_("Only an Integration Manager can activate a contract."))
+        for flow in self:
+            flow._get_schema()
+            if flow.direction == "inbound" and not flow.processor:
+                raise UserError(
+                    _("Contract %s needs a processor before it can be activated.", flow.display_name)
+                )
+        self.write({"state": "active"})
+        return True
+
+    def action_deprecate(self):
+        """Keep accepting this version until its sunset date, while senders move to a newer one."""
+        self.write({"state": "deprecated"})
+        return True
+
+    def action_retire(self):
+        """Refuse any further message for this version."""
+        self.write({"state": "retired"})
+        return True
+
+    def action_reset_to_draft(self):
+        self.write({"state": "draft"})
+        return True

@@ -1,0 +1,26 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from odoo import api, fields, models
+
+
+class IntegrationMessageLink(models.Model):
+    """An Odoo record that a message created or changed, for traceability both ways."""
+
+    _name = "integration.message.link"
+    _description = "Integration Message Record"
+    _order = "id"
+
+    message_id = fields.Many2one("integration.message", required=True, ondelete="cascade", index=True)
+    res_model = fields.Char(string="Model", required=True, index=True)
+    res_id = fields.Many2oneReference(string="Record ID", model_field="res_model", required=True, index=True)
+    record_ref = fields.Reference(
+        selection="_selection_record_ref", compute="_compute_record_ref", string="Record"
+    )
+
+    @api.model
+    def _selection_record_ref(self):
+        return self.env["integration.mapping"]._selection_record_ref()
+
+    @api.depends("res_model", "res_id")
+    def _compute_record_ref(self):
+        for link in self:
+            link.record_ref = f"{link.res_model},{link.res_id}" if link.res_model in self.env else False

@@ -1,0 +1,36 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from odoo import _, models
+
+from ..exceptions import IntegrationBusinessError
+
+
+class IntegrationProcessor(models.AbstractModel):
+    """What a connector writes to apply one contract's messages to Odoo.
+
+    A connector declares ``_name = "integration.processor.<something>"`` with
+    ``_inherit = "integration.processor"`` and implements the methods of the
+    directions it handles; flows then choose it by that name. The engine calls
+    them inside a savepoint with the message's ``done`` state, so the effect
+    and the state are committed together or not at all. Processors raise
+    :class:`~odoo.addons.integration_base.exceptions.IntegrationBusinessError`
+    (or its ``MissingMappingError``) for anything a person must fix; any other
+    exception is a technical error and is retried.
+    """
+
+    _name = "integration.processor"
+    _description = "Integration Processor"
+
+    def _process_inbound(self, message, payload):
+        """Apply an inbound ``payload`` (already valid against its contract).
+
+        Returns the records created or changed, which are linked to the message.
+        """
+        raise IntegrationBusinessError(
+            _("Contract %s cannot process inbound messages.", message.flow_id.display_name)
+        )
+
+    def _process_outbound(self, message, payload):
+        """Deliver an outbound ``payload`` to the backend; returns nothing."""
+        raise IntegrationBusinessError(
+            _("Contract %s has no way to deliver outbound messages.", message.flow_id.display_name)
+        )
