@@ -5,3 +5,4 @@ from . import integration_message
 from . import integration_message_link
 from . import integration_mapping
 from . import res_users
+from . import integration_credential

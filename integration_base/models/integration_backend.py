@@ -89,6 +89,7 @@ class IntegrationBackend(models.Model):
     active = fields.Boolean(default=True, tracking=True)
     note = fields.Html()
     flow_ids = fields.One2many("integration.flow", "backend_id", string="Flows")
+    credential_ids = fields.One2many("integration.credential", "backend_id", string="Credentials")
     pending_count = fields.Integer(compute="_compute_message_counts", help="Received, queued or processing.")
     exception_count = fields.Integer(compute="_compute_message_counts", help="Waiting for someone to act.")
     failed_count = fields.Integer(compute="_compute_message_counts", help="Failed and retrying, or dead.")

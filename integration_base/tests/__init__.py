@@ -1,1 +1,3 @@
 from . import test_integration_backend
+from . import test_integration_credential
+from . import test_lib

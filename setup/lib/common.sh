@@ -206,7 +206,10 @@ ensure_venv() {
 ensure_config() {
     step "Configuration ($(basename "$ODOO_CONF"))"
     if [ ! -f "$ODOO_CONF" ]; then
-        sed "s#@REPO@#$REPO#g" "$REPO/odoo.conf.example" > "$ODOO_CONF"
+        local master_key
+        master_key=$("$PY" -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')
+        sed -e "s#@REPO@#$REPO#g" -e "s#@MASTER_KEY@#$master_key#" "$REPO/odoo.conf.example" > "$ODOO_CONF"
+        chmod 600 "$ODOO_CONF"
         echo "    created $ODOO_CONF from odoo.conf.example"
     fi
     mkdir -p "$LOCAL/data" "$LOCAL/log"

@@ -1,0 +1,165 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import logging
+from contextlib import contextmanager
+from datetime import timedelta
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL, config
+
+from ..lib.secret_box import MasterKeyError, SecretBox, master_keys_from, read_config_section
+
+_logger = logging.getLogger(__name__)
+
+
+@contextmanager
+def secret_box():
+    """The box over this server's master keys (environment or odoo.conf).
+
+    Any master key problem, at start or when decrypting, surfaces as a
+    UserError that says what to configure.
+    """
+    try:
+        yield SecretBox(master_keys_from(config_section=read_config_section(config.get("config"))))
+    except MasterKeyError as error:
+        raise UserError(str(error)) from None
+
+
+class IntegrationCredential(models.Model):
+    """A secret of a backend (HMAC key, API token, password, client secret).
+
+    Secrets are encrypted with the server's master keys before they reach the
+    database, in columns that are not ORM fields: ``read()``, exports and the
+    web client can never return them, to anyone. The ``secret`` field is
+    write-only. Replacing a secret keeps the previous one valid for an overlap
+    period, so the plant can switch to the new one without downtime.
+    """
+
+    _name = "integration.credential"
+    _description = "Integration Credential"
+    _inherit = ["mail.thread"]
+    _order = "backend_id, kind"
+
+    backend_id = fields.Many2one("integration.backend", required=True, ondelete="cascade", index=True)
+    company_id = fields.Many2one(related="backend_id.company_id", store=True)
+    warehouse_id = fields.Many2one(related="backend_id.warehouse_id", store=True, string="Plant")
+    kind = fields.Selection(
+        [
+            ("hmac", "HMAC signing key"),
+            ("token", "API token"),
+            ("password", "Password"),
+            ("client_secret", "OAuth client secret"),
+        ],
+        required=True,
+        tracking=True,
+    )
+    login = fields.Char(tracking=True, help="The user name or client id that goes with the secret, if any.")
+    secret = fields.Char(
+        compute="_compute_secret",
+        inverse="_inverse_secret",
+        string="New Secret",
+        help="Write-only: type a new value to replace the secret. It is never shown again.",
+    )
+    has_secret = fields.Boolean(readonly=True, copy=False)
+    rotated_at = fields.Datetime(string="Last Replaced", readonly=True, copy=False, tracking=True)
+    overlap_hours = fields.Integer(
+        default=24,
+        tracking=True,
+        help="How long the previous secret stays valid after a new one is set.",
+    )
+    previous_valid_until = fields.Datetime(
+        readonly=True,
+        copy=False,
+        tracking=True,
+        help="Until then the previous secret is still accepted.",
+    )
+
+    _backend_kind_unique = models.Constraint(
+        "UNIQUE(backend_id, kind)", "A backend holds one credential of each kind."
+    )
+
+    def init(self):
+        # The ciphertexts live outside the ORM so that no read() can return them.
+        self.env.cr.execute(
+            SQL(
+                "ALTER TABLE %s ADD COLUMN IF NOT EXISTS secret_ciphertext text, "
+                "ADD COLUMN IF NOT EXISTS previous_ciphertext text",
+                SQL.identifier(self._table),
+            )
+        )
+
+    def _compute_secret(self):
+        self.secret = False
+
+    def _inverse_secret(self):
+        for credential in self.filtered("secret"):
+            with secret_box() as box:
+                ciphertext = box.encrypt(credential.secret)
+            current = credential._fetch_ciphertexts()[0]
+            now = fields.Datetime.now()
+            valid_until = now + timedelta(hours=credential.overlap_hours) if current else None
+            self.env.cr.execute(
+                SQL(
+                    "UPDATE %s SET previous_ciphertext = secret_ciphertext, secret_ciphertext = %s "
+                    "WHERE id = %s",
+                    SQL.identifier(self._table),
+                    ciphertext,
+                    credential.id,
+                )
+            )
+            credential.write({"has_secret": True, "rotated_at": now, "previous_valid_until": valid_until})
+            credential.message_post(
+                body=_("Secret replaced by %(user)s.", user=self.env.user.name)
+                + (_(" The previous one is accepted until %s.", valid_until) if valid_until else "")
+            )
+            _logger.info("credential %s of backend %s replaced", credential.kind, credential.backend_id.code)
+
+    def _fetch_ciphertexts(self):
+        self.ensure_one()
+        self.env.cr.execute(
+            SQL(
+                "SELECT secret_ciphertext, previous_ciphertext FROM %s WHERE id = %s",
+                SQL.identifier(self._table),
+                self.id,
+            )
+        )
+        return self.env.cr.fetchone() or (None, None)
+
+    def _get_secret(self):
+        """The current secret in clear, for the code that signs or authenticates."""
+        self.ensure_one()
+        current = self._fetch_ciphertexts()[0]
+        if not current:
+            raise UserError(_("Backend %s has no %s configured.", self.backend_id.display_name, self.kind))
+        with secret_box() as box:
+            return box.decrypt(current)
+
+    def _get_valid_secrets(self):
+        """The secrets a caller may use now: the current one, and the previous one during the overlap."""
+        self.ensure_one()
+        current, previous = self._fetch_ciphertexts()
+        in_overlap = self.previous_valid_until and fields.Datetime.now() < self.previous_valid_until
+        with secret_box() as box:
+            return [box.decrypt(token) for token in (current, previous if in_overlap else None) if token]
+
+    @api.model
+    def _reencrypt_all(self):
+        """Encrypt every stored secret again with the current (first) master key.
+
+        Run after putting a new master key first; the old key can then be removed.
+        """
+        table = SQL.identifier(self._table)
+        self.env.cr.execute(SQL("SELECT id, secret_ciphertext, previous_ciphertext FROM %s", table))
+        rows = self.env.cr.fetchall()
+        with secret_box() as box:
+            for credential_id, current, previous in rows:
+                self.env.cr.execute(
+                    SQL(
+                        "UPDATE %s SET secret_ciphertext = %s, previous_ciphertext = %s WHERE id = %s",
+                        table,
+                        box.rotate(current) if current else None,
+                        box.rotate(previous) if previous else None,
+                        credential_id,
+                    )
+                )
+        return len(rows)

@@ -1,0 +1,97 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import os
+from datetime import timedelta
+from unittest.mock import patch
+
+from freezegun import freeze_time
+
+from odoo import fields
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import tagged
+from odoo.tools import config
+
+from odoo.addons.integration_base.lib.secret_box import (
+    MASTER_KEYS_VARIABLE,
+    generate_key,
+    read_config_section,
+)
+
+from .common import IntegrationCase
+
+PLAINTEXT = "whsec-plant-a-very-secret-value"
+
+
+@tagged("post_install", "-at_install")
+class TestIntegrationCredential(IntegrationCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.backend = cls._create_backend("cred-a", system_type="mes", plant=cls.plant_a)
+        cls.credential = cls.env["integration.credential"].create(
+            {"backend_id": cls.backend.id, "kind": "hmac", "secret": PLAINTEXT}
+        )
+
+    def _column(self, name):
+        self.env.flush_all()
+        self.env.cr.execute(f"SELECT {name} FROM integration_credential WHERE id = %s", [self.credential.id])
+        return self.env.cr.fetchone()[0]
+
+    def test_database_holds_only_ciphertext(self):
+        stored = self._column("secret_ciphertext")
+        self.assertTrue(stored)
+        self.assertNotIn(PLAINTEXT, stored)
+        self.assertTrue(self.credential.has_secret)
+        self.assertEqual(self.credential._get_secret(), PLAINTEXT)
+
+    def test_read_never_returns_the_secret(self):
+        ciphertext = self._column("secret_ciphertext")
+        values = self.credential.read()[0]
+        self.assertFalse(values["secret"])
+        self.assertNotIn("secret_ciphertext", values)
+        for value in values.values():
+            self.assertNotIn(str(value), (PLAINTEXT, ciphertext))
+        exported = self.credential.export_data(["secret", "kind"])["datas"]
+        self.assertEqual(exported, [["", "HMAC signing key"]])
+        # The plaintext is not in the chatter either.
+        self.assertNotIn(PLAINTEXT, "".join(self.credential.message_ids.mapped("body")))
+
+    def test_only_managers_see_credentials(self):
+        with self.assertRaises(AccessError):
+            self.credential.with_user(self.integration_user).read(["kind"])
+        self.assertEqual(self.credential.with_user(self.integration_manager).kind, "hmac")
+
+    def test_rotation_keeps_the_previous_secret_during_the_overlap(self):
+        start = fields.Datetime.now()
+        with freeze_time(start):
+            self.credential.write({"overlap_hours": 2, "secret": "new-secret"})
+        self.assertEqual(self.credential.previous_valid_until, start + timedelta(hours=2))
+        with freeze_time(start + timedelta(hours=1)):
+            self.assertEqual(self.credential._get_valid_secrets(), ["new-secret", PLAINTEXT])
+        with freeze_time(start + timedelta(hours=2, seconds=1)):
+            self.assertEqual(self.credential._get_valid_secrets(), ["new-secret"])
+        self.assertEqual(self.credential._get_secret(), "new-secret")
+
+    def test_master_key_rotation(self):
+        old_key = os.environ.get(MASTER_KEYS_VARIABLE) or self._configured_keys()
+        new_key = generate_key()
+        with patch.dict(os.environ, {MASTER_KEYS_VARIABLE: f"{new_key},{old_key}"}):
+            self.assertEqual(self.env["integration.credential"]._reencrypt_all(), 1)
+        with patch.dict(os.environ, {MASTER_KEYS_VARIABLE: new_key}):
+            self.assertEqual(self.credential._get_secret(), PLAINTEXT)
+        with patch.dict(os.environ, {MASTER_KEYS_VARIABLE: old_key}):
+            with self.assertRaisesRegex(UserError, "cannot be decrypted"):
+                self.credential._get_secret()
+
+    def test_clear_error_without_master_key(self):
+        with (
+            patch.dict(os.environ, {MASTER_KEYS_VARIABLE: ""}),
+            patch(
+                "odoo.addons.integration_base.models.integration_credential.read_config_section",
+                return_value={},
+            ),
+            self.assertRaisesRegex(UserError, "No master key is configured"),
+        ):
+            self.credential._get_secret()
+
+    def _configured_keys(self):
+        return read_config_section(config.get("config"))["master_keys"]

@@ -1,0 +1,69 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""Plain unit tests of the engine's helpers: no database needed."""
+
+from odoo.tests import BaseCase, tagged
+
+from odoo.addons.integration_base.lib.json_contract import (
+    format_errors,
+    parse_schema,
+    resolve_pointer,
+    to_pointer,
+    validation_errors,
+)
+from odoo.addons.integration_base.lib.secret_box import (
+    MasterKeyError,
+    SecretBox,
+    generate_key,
+    master_keys_from,
+)
+
+
+@tagged("post_install", "-at_install")
+class TestJsonContract(BaseCase):
+    def test_pointers(self):
+        document = {"order": {"ref": "MO/001", "lines": [{"qty": 2}]}, "a/b": 1, "m~n": 2}
+        self.assertEqual(resolve_pointer(document, "/order/ref"), "MO/001")
+        self.assertEqual(resolve_pointer(document, "/order/lines/0/qty"), 2)
+        self.assertEqual(resolve_pointer(document, "/a~1b"), 1)
+        self.assertEqual(resolve_pointer(document, "/m~0n"), 2)
+        self.assertIsNone(resolve_pointer(document, "/order/lines/5"))
+        self.assertEqual(to_pointer(["a/b", 0, "m~n"]), "/a~1b/0/m~0n")
+        with self.assertRaises(ValueError):
+            resolve_pointer(document, "order")
+
+    def test_schema_checks(self):
+        with self.assertRaisesRegex(ValueError, "not valid JSON"):
+            parse_schema("{")
+        with self.assertRaisesRegex(ValueError, "not a valid JSON Schema"):
+            parse_schema('{"type": "banana"}')
+        schema = parse_schema('{"type": "object", "properties": {"qty": {"type": "number", "minimum": 0}}}')
+        errors = validation_errors({"qty": -1}, schema)
+        self.assertEqual(errors, [("/qty", "-1 is less than the minimum of 0")])
+        self.assertEqual(
+            format_errors([*errors, ("", "root problem")]),
+            "/qty: -1 is less than the minimum of 0\n/: root problem",
+        )
+
+
+@tagged("post_install", "-at_install")
+class TestSecretBox(BaseCase):
+    def test_encrypt_decrypt_and_rotate(self):
+        old, new = generate_key(), generate_key()
+        token = SecretBox([old]).encrypt("s3cret")
+        self.assertNotIn("s3cret", token)
+        both = SecretBox([new, old])
+        self.assertEqual(both.decrypt(token), "s3cret")
+        rotated = both.rotate(token)
+        self.assertEqual(SecretBox([new]).decrypt(rotated), "s3cret")
+        with self.assertRaises(MasterKeyError):
+            SecretBox([old]).decrypt(rotated)
+
+    def test_key_sources(self):
+        self.assertEqual(
+            master_keys_from({"INTEGRATION_MASTER_KEYS": " a , b "}, {"master_keys": "c"}), ["a", "b"]
+        )
+        self.assertEqual(master_keys_from({}, {"master_keys": "c"}), ["c"])
+        with self.assertRaisesRegex(MasterKeyError, "No master key"):
+            SecretBox([])
+        with self.assertRaisesRegex(MasterKeyError, "not a valid Fernet key"):
+            SecretBox(["not-a-key"])
