@@ -77,6 +77,27 @@ def credentials():
     return _setting("INTEGRATION_LOGIN"), _setting("INTEGRATION_PASSWORD")
 
 
+class OdooSession:
+    """Calls to Odoo's models as one authenticated user, over JSON-RPC."""
+
+    def __init__(self, rpc, login, password):
+        self.rpc = rpc
+        self.password = password
+        self.uid = rpc.call("common", "authenticate", rpc.db, login, password, {})
+        if not self.uid:
+            pytest.fail(f"cannot log in to {rpc.db} as {login}")
+
+    def execute(self, model, method, *args, **kwargs):
+        return self.rpc.call(
+            "object", "execute_kw", self.rpc.db, self.uid, self.password, model, method, list(args), kwargs
+        )
+
+
+@pytest.fixture(scope="session")
+def odoo(rpc, credentials):
+    return OdooSession(rpc, *credentials)
+
+
 @pytest.fixture(scope="session")
 def server_log():
     return _setting("INTEGRATION_SERVER_LOG")

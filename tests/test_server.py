@@ -20,36 +20,24 @@ def test_json_rpc_login_returns_a_user(rpc, credentials):
     assert rpc.call("common", "authenticate", rpc.db, login, "wrong password", {}) is False
 
 
-def test_suite_modules_are_installed(rpc, credentials):
-    login, password = credentials
-    uid = rpc.call("common", "authenticate", rpc.db, login, password, {})
-    modules = rpc.call(
-        "object",
-        "execute_kw",
-        rpc.db,
-        uid,
-        password,
+def test_suite_modules_are_installed(odoo):
+    modules = odoo.execute(
         "ir.module.module",
         "search_read",
-        [[["name", "in", SUITE_MODULES]]],
-        {"fields": ["name", "state"], "order": "name"},
+        [["name", "in", SUITE_MODULES]],
+        fields=["name", "state"],
+        order="name",
     )
     assert [(m["name"], m["state"]) for m in modules] == [(name, "installed") for name in SUITE_MODULES]
 
 
-def test_backend_created_over_rpc_is_tracked(rpc, credentials):
-    login, password = credentials
-    uid = rpc.call("common", "authenticate", rpc.db, login, password, {})
-
-    def execute(model, method, *args, **kwargs):
-        return rpc.call("object", "execute_kw", rpc.db, uid, password, model, method, list(args), kwargs)
-
+def test_backend_created_over_rpc_is_tracked(odoo):
     code = f"e2e-{int(time.time() * 1000)}"
-    backend_id = execute("integration.backend", "create", {"name": "E2E bridge", "code": code})
-    execute("integration.backend", "action_activate", [backend_id])
-    [backend] = execute("integration.backend", "read", [backend_id], fields=["state", "message_ids"])
+    backend_id = odoo.execute("integration.backend", "create", {"name": "E2E bridge", "code": code})
+    odoo.execute("integration.backend", "action_activate", [backend_id])
+    [backend] = odoo.execute("integration.backend", "read", [backend_id], fields=["state", "message_ids"])
     assert backend["state"] == "active"
-    tracking = execute(
+    tracking = odoo.execute(
         "mail.tracking.value",
         "search_read",
         [["mail_message_id", "in", backend["message_ids"]], ["field_id.name", "=", "state"]],

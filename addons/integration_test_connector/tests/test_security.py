@@ -61,3 +61,19 @@ class TestPlantRestriction(EngineCase):
         self.assertEqual(viewer.state, "exception")
         with self.assertRaises(AccessError):
             viewer.action_retry()
+
+    def test_external_api_ingest_checks_group_and_plant(self):
+        payload = {"ref": "API1", "name": "Through the API"}
+        with self.assertRaises(AccessError):
+            self.backend.with_user(self.integration_user).ingest("test.partner", payload)
+        with self.assertRaises(AccessError):
+            self.backend_b.with_user(self.operator_a).ingest("test.partner", payload)
+        result = self.backend.with_user(self.operator_a).ingest(
+            "test.partner", payload, idempotency_key="api-1"
+        )
+        self.assertEqual(result["state"], "queued")
+        self.assertFalse(result["duplicate"])
+        again = self.backend.with_user(self.operator_a).ingest(
+            "test.partner", payload, idempotency_key="api-1"
+        )
+        self.assertEqual(again, {**result, "duplicate": True})
