@@ -88,6 +88,32 @@ class IntegrationBackend(models.Model):
     )
     active = fields.Boolean(default=True, tracking=True)
     note = fields.Html()
+    auth_method = fields.Selection(
+        [("hmac", "HMAC signature"), ("token", "Bearer token")],
+        string="Inbound Authentication",
+        required=True,
+        default="hmac",
+        tracking=True,
+        help="How the system proves who it is when it calls Odoo: signed requests (HMAC key) or an "
+        "API token, both kept in the backend's credentials.",
+    )
+    outbound_url = fields.Char(
+        string="Outbound URL",
+        tracking=True,
+        help="Where outbound messages are delivered, for example https://mes.plant-a.example/api.",
+    )
+    connect_timeout = fields.Float(
+        default=5.0, tracking=True, help="Seconds to wait for the connection when delivering a message."
+    )
+    read_timeout = fields.Float(
+        default=30.0, tracking=True, help="Seconds to wait for the answer when delivering a message."
+    )
+    rate_limit_per_minute = fields.Integer(
+        string="Rate Limit (per minute)",
+        default=600,
+        tracking=True,
+        help="Inbound calls accepted per minute before the system is asked to slow down. 0: no limit.",
+    )
     flow_ids = fields.One2many("integration.flow", "backend_id", string="Flows")
     credential_ids = fields.One2many("integration.credential", "backend_id", string="Credentials")
     pending_count = fields.Integer(compute="_compute_message_counts", help="Received, queued or processing.")
@@ -125,6 +151,14 @@ class IntegrationBackend(models.Model):
         search_filter = self.env.context.get("integration_filter")
         action["context"] = {f"search_default_{search_filter}": 1} if search_filter else {}
         return action
+
+    @api.constrains("connect_timeout", "read_timeout", "rate_limit_per_minute")
+    def _check_limits(self):
+        for backend in self:
+            if backend.connect_timeout <= 0 or backend.read_timeout <= 0:
+                raise ValidationError(_("Timeouts of backend %s must be positive.", backend.name))
+            if backend.rate_limit_per_minute < 0:
+                raise ValidationError(_("The rate limit of backend %s cannot be negative.", backend.name))
 
     @api.constrains("code")
     def _check_code(self):

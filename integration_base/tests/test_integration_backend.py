@@ -22,6 +22,12 @@ class TestIntegrationBackend(IntegrationCase):
             self._create_backend("erp-bridge")
             self.env.flush_all()
 
+    def test_timeouts_and_rate_limit_are_checked(self):
+        with self.assertRaisesRegex(ValidationError, "must be positive"):
+            self._create_backend("slow", read_timeout=0)
+        with self.assertRaisesRegex(ValidationError, "cannot be negative"):
+            self._create_backend("limited", rate_limit_per_minute=-1)
+
     def test_plant_bound_systems_need_a_plant(self):
         with self.assertRaisesRegex(ValidationError, "runs at one plant: choose its plant"):
             self._create_backend("mes-without-plant", system_type="mes")
