@@ -158,6 +158,25 @@ install_debian_odoo_into_venv() {
     cp -a "$dist/odoo-19.0.egg-info" "$site/"
 }
 
+# Files that Debian's DFSG package leaves out although an asset bundle lists
+# them: without them the web client's JavaScript bundle fails and every page
+# stays blank. Each gets an empty placeholder (the feature it serves, a video
+# call background blur, is then unavailable).
+ODOO_MISSING_ASSETS="mail/static/lib/selfie_segmentation/selfie_segmentation.js"
+
+ensure_web_client_files() {
+    local addons asset
+    addons=$("$PY" -c 'import odoo.addons.mail, os; print(os.path.dirname(odoo.addons.mail.__path__[0]))') \
+        || fail "cannot import Odoo from $VENV" "delete .venv and run again"
+    for asset in $ODOO_MISSING_ASSETS; do
+        if [ ! -e "$addons/$asset" ]; then
+            mkdir -p "$(dirname "$addons/$asset")"
+            echo "/* Placeholder: not shipped in Debian's odoo-19 package (see setup/lib/common.sh). */" \
+                > "$addons/$asset"
+        fi
+    done
+}
+
 # --- Python environment -------------------------------------------------------
 
 # Whether pip sees Odoo 19.0 in the venv (and so OCA wheels resolve against it).
@@ -187,6 +206,8 @@ ensure_venv() {
         echo "    placing Odoo into the venv"
         install_debian_odoo_into_venv
     fi
+
+    ensure_web_client_files
 
     step "Python dependencies (requirements.txt)"
     local stamp="$VENV/.requirements.sha256" sum
