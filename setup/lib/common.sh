@@ -239,6 +239,19 @@ ensure_config() {
 # Run Odoo with the project's configuration.
 run_odoo() { "$PY" -m odoo -c "$ODOO_CONF" "$@"; }
 
+# Odoo's browser tests drive a headless Chromium; without one they are skipped,
+# and a skipped test proves nothing.
+ensure_browser() {
+    step "Chromium for the browser tests"
+    command -v chromium >/dev/null || command -v chromium-browser >/dev/null && return 0
+    is_root || fail "Chromium is not installed and this user cannot install it" \
+        "run 'sudo apt-get install chromium' once, then run this command again"
+    echo "    installing Debian's chromium package"
+    apt-get update -qq >/dev/null || fail "'apt-get update' failed" "check that Debian's package archive is reachable"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null \
+        || fail "'apt-get install chromium' failed" "check the network and free disk space (df -h)"
+}
+
 ensure_all() {
     ensure_postgres
     ensure_venv
