@@ -60,19 +60,18 @@ class SecretBox:
         return self._fernet.encrypt(plaintext.encode()).decode()
 
     def decrypt(self, token):
+        return self._with_stored(self._fernet.decrypt, token)
+
+    def rotate(self, token):
+        """The same secret, encrypted again with the first (current) master key."""
+        return self._with_stored(self._fernet.rotate, token)
+
+    @staticmethod
+    def _with_stored(operation, token):
         try:
-            return self._fernet.decrypt(token.encode()).decode()
+            return operation(token.encode()).decode()
         except InvalidToken:
             raise MasterKeyError(
                 "A stored secret cannot be decrypted with the configured master keys: "
                 "was a master key removed before the secrets were re-encrypted?"
-            ) from None
-
-    def rotate(self, token):
-        """The same secret, encrypted again with the first (current) master key."""
-        try:
-            return self._fernet.rotate(token.encode()).decode()
-        except InvalidToken:
-            raise MasterKeyError(
-                "A stored secret cannot be decrypted with the configured master keys."
             ) from None

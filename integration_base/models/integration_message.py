@@ -250,7 +250,7 @@ class IntegrationMessage(models.Model):
         self.write({"state": "queued", "next_retry_at": False})
         for backend in self.backend_id:
             job = backend._enqueue_processing()
-            self.filtered(lambda m, b=backend: m.backend_id == b).job_id = job
+            self.filtered(lambda m, b=backend: m.backend_id == b).write({"job_id": job.id})
 
     # ------------------------------------------------------------------
     # Processing (called by the backend's queue job)

@@ -166,8 +166,8 @@ ODOO_MISSING_ASSETS="mail/static/lib/selfie_segmentation/selfie_segmentation.js"
 
 ensure_web_client_files() {
     local addons asset
-    addons=$("$PY" -c 'import odoo.addons.mail, os; print(os.path.dirname(odoo.addons.mail.__path__[0]))') \
-        || fail "cannot import Odoo from $VENV" "delete .venv and run again"
+    addons=$("$PY" -c 'import importlib.util as u; print(u.find_spec("odoo").submodule_search_locations[0])')/addons \
+        || fail "cannot find Odoo in $VENV" "delete .venv and run again"
     for asset in $ODOO_MISSING_ASSETS; do
         if [ ! -e "$addons/$asset" ]; then
             mkdir -p "$(dirname "$addons/$asset")"
@@ -207,8 +207,6 @@ ensure_venv() {
         install_debian_odoo_into_venv
     fi
 
-    ensure_web_client_files
-
     step "Python dependencies (requirements.txt)"
     local stamp="$VENV/.requirements.sha256" sum
     sum=$(sha256sum "$REPO/requirements.txt" | cut -d' ' -f1)
@@ -220,6 +218,7 @@ ensure_venv() {
         echo "$sum" > "$stamp"
     fi
     odoo_in_venv || fail "pip does not see Odoo 19.0 in $VENV" "delete .venv and run again"
+    ensure_web_client_files
 }
 
 # --- Configuration ------------------------------------------------------------

@@ -311,3 +311,18 @@ class TestProcessing(EngineCase):
             draft.with_user(operator).action_activate()
         draft.with_user(self.integration_manager).action_activate()
         self.assertEqual(draft.state, "active")
+
+    def test_many_messages_are_retried_at_once(self):
+        first, _c = self._ingest({"ref": "MA", "name": "!A"})
+        second, _c = self._ingest({"ref": "MB", "name": "!B"})
+        self._drain()
+        messages = first | second
+        self.assertEqual(messages.mapped("state"), ["exception", "exception"])
+        for message, name in ((first, "A"), (second, "B")):
+            message.payload = json.dumps({"ref": json.loads(message.payload)["ref"], "name": name})
+        messages.action_retry()
+        self.assertEqual(messages.mapped("state"), ["queued", "queued"])
+        self.assertEqual(len(messages.job_id), 1, "one job drains them both")
+        self._drain()
+        self.assertEqual(messages.mapped("state"), ["done", "done"])
+        self.assertEqual(self._partners("MA").name, "A")
