@@ -12,6 +12,11 @@ from ..lib.secret_box import MasterKeyError, SecretBox, master_keys_from, read_c
 _logger = logging.getLogger(__name__)
 
 
+def configured_master_keys():
+    """This server's master keys: the environment, else odoo.conf's [integration] section."""
+    return master_keys_from(config_section=read_config_section(config.get("config")))
+
+
 @contextmanager
 def secret_box():
     """The box over this server's master keys (environment or odoo.conf).
@@ -20,7 +25,7 @@ def secret_box():
     UserError that says what to configure.
     """
     try:
-        yield SecretBox(master_keys_from(config_section=read_config_section(config.get("config"))))
+        yield SecretBox(configured_master_keys())
     except MasterKeyError as error:
         raise UserError(str(error)) from None
 
@@ -77,6 +82,16 @@ class IntegrationCredential(models.Model):
     _backend_kind_unique = models.Constraint(
         "UNIQUE(backend_id, kind)", "A backend holds one credential of each kind."
     )
+
+    def _register_hook(self):
+        """Say at server start when credentials exist but no master key can read them."""
+        super()._register_hook()
+        self.env.cr.execute(SQL("SELECT 1 FROM %s WHERE has_secret LIMIT 1", SQL.identifier(self._table)))
+        if self.env.cr.fetchone():
+            try:
+                SecretBox(configured_master_keys())
+            except MasterKeyError as error:
+                _logger.error("integration credentials cannot be used: %s", error)
 
     def init(self):
         # The ciphertexts live outside the ORM so that no read() can return them.

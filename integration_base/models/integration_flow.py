@@ -56,6 +56,17 @@ class IntegrationFlow(models.Model):
         help="Real-time messages are processed as soon as they arrive; batch messages wait "
         "for the next scheduled run.",
     )
+    batch_interval_minutes = fields.Integer(
+        string="Batch Every (minutes)",
+        default=60,
+        tracking=True,
+        help="For batch contracts: how often the waiting messages are processed together.",
+    )
+    next_batch_at = fields.Datetime(
+        string="Next Batch Run",
+        tracking=True,
+        help="When the waiting messages of this batch contract are processed next; empty means now.",
+    )
     sla_seconds = fields.Integer(
         string="SLA (seconds)",
         default=300,
@@ -135,6 +146,12 @@ class IntegrationFlow(models.Model):
     def _compute_display_name(self):
         for flow in self:
             flow.display_name = f"{flow.code} v{flow.version} ({flow.direction})" if flow.code else ""
+
+    @api.constrains("sync_policy", "batch_interval_minutes")
+    def _check_batch_interval(self):
+        for flow in self:
+            if flow.sync_policy == "batch" and flow.batch_interval_minutes <= 0:
+                raise ValidationError(_("A batch contract needs a positive interval between runs."))
 
     def _get_schema(self):
         """The parsed JSON Schema of this contract."""

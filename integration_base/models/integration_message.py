@@ -454,9 +454,14 @@ class IntegrationMessage(models.Model):
 
     @api.model
     def _cron_enqueue_due(self):
-        """Enqueue batch messages waiting for their run, and technical retries that are due."""
-        batch = self.search([("state", "=", "received")])
-        batch._enqueue()
+        """Enqueue batch contracts whose run is due, and technical retries that are due."""
+        now = fields.Datetime.now()
+        due_flows = self.env["integration.flow"].search(
+            [("sync_policy", "=", "batch"), "|", ("next_batch_at", "=", False), ("next_batch_at", "<=", now)]
+        )
+        for flow in due_flows:
+            self.search([("state", "=", "received"), ("flow_id", "=", flow.id)])._enqueue()
+            flow.next_batch_at = now + timedelta(minutes=flow.batch_interval_minutes)
         due = self.search([("state", "=", "failed"), ("next_retry_at", "<=", fields.Datetime.now())])
         for backend in due.backend_id:
             backend._enqueue_processing()

@@ -97,15 +97,25 @@ class TestIngest(EngineCase):
         )
 
     def test_batch_flow_waits_for_the_scheduled_run(self):
-        self.flow.sync_policy = "batch"
+        start = datetime(2030, 1, 1, 22, 0, 0)
+        self.flow.write({"sync_policy": "batch", "batch_interval_minutes": 60, "next_batch_at": start})
         message, _created = self._ingest({"ref": "N1", "name": "Nightly"})
         self.assertEqual(message.state, "received")
         self._drain()
         self.assertEqual(message.state, "received")
-        self.Message._cron_enqueue_due()
+        with freeze_time(start - timedelta(minutes=1)):
+            self.Message._cron_enqueue_due()
+        self.assertEqual(message.state, "received", "not time yet")
+        with freeze_time(start):
+            self.Message._cron_enqueue_due()
         self.assertEqual(message.state, "queued")
+        self.assertEqual(self.flow.next_batch_at, start + timedelta(hours=1))
         self._drain()
         self.assertEqual(message.state, "done")
+        later, _created = self._ingest({"ref": "N2", "name": "Next batch"})
+        with freeze_time(start + timedelta(minutes=30)):
+            self.Message._cron_enqueue_due()
+        self.assertEqual(later.state, "received", "waits for the next run")
 
     def test_outbound_message_is_part_of_the_business_transaction(self):
         outbound = self._create_flow(self.backend, direction="outbound", processor=False)
