@@ -39,3 +39,19 @@ class PayloadValidationError(UserError):
     def __init__(self, message, errors=()):
         super().__init__(message)
         self.errors = list(errors)
+
+
+class WebhookRefused(Exception):
+    """An inbound call is refused: the HTTP status, a machine-readable code and words for people.
+
+    Raised by the webhook model and turned into a JSON answer by the
+    controller; ``details`` (a list) and ``headers`` are optional.
+    """
+
+    def __init__(self, status, code, message, details=None, headers=None):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = details
+        self.headers = headers or {}

@@ -6,3 +6,4 @@ from . import integration_message_link
 from . import integration_mapping
 from . import res_users
 from . import integration_credential
+from . import integration_webhook

@@ -97,6 +97,18 @@ class IntegrationBackend(models.Model):
         help="How the system proves who it is when it calls Odoo: signed requests (HMAC key) or an "
         "API token, both kept in the backend's credentials.",
     )
+    signature_tolerance_seconds = fields.Integer(
+        string="Signature Tolerance (s)",
+        default=300,
+        tracking=True,
+        help="Signed calls whose timestamp is further than this from now are refused.",
+    )
+    max_body_bytes = fields.Integer(
+        string="Max Body (bytes)",
+        default=1024 * 1024,
+        tracking=True,
+        help="Inbound calls with a larger body are refused with HTTP 413.",
+    )
     outbound_url = fields.Char(
         string="Outbound URL",
         tracking=True,
@@ -125,6 +137,16 @@ class IntegrationBackend(models.Model):
         "UNIQUE(code)",
         "Another backend already uses this code: backend codes appear in URLs and must be unique.",
     )
+
+    def init(self):
+        # Calls per backend and minute, counted outside the ORM on a cursor of its own.
+        self.env.cr.execute(
+            """CREATE TABLE IF NOT EXISTS integration_backend_rate (
+                   backend_id integer NOT NULL REFERENCES integration_backend(id) ON DELETE CASCADE,
+                   window_start bigint NOT NULL,
+                   hits integer NOT NULL,
+                   PRIMARY KEY (backend_id, window_start))"""
+        )
 
     def _compute_message_counts(self):
         counts = {

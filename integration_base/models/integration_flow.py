@@ -91,6 +91,13 @@ class IntegrationFlow(models.Model):
         help="A JSON pointer into the payload, for example '/order_ref': messages with the "
         "same value are applied in the order received.",
     )
+    idempotency_key_pointer = fields.Char(
+        string="Idempotency Key",
+        tracking=True,
+        help="A JSON pointer to the sender's own event id in the payload, for example '/event_id'. "
+        "When present it identifies the message; otherwise the webhook-id header (or a hash of "
+        "the payload) does.",
+    )
     owner_id = fields.Many2one(
         "res.users",
         string="Business Owner",
@@ -136,11 +143,14 @@ class IntegrationFlow(models.Model):
                     _("Contract %(flow)s: %(error)s", flow=flow.display_name, error=error)
                 ) from error
 
-    @api.constrains("ordering_key_pointer")
-    def _check_ordering_key_pointer(self):
+    @api.constrains("ordering_key_pointer", "idempotency_key_pointer")
+    def _check_pointers(self):
         for flow in self:
-            if flow.ordering_key_pointer and not flow.ordering_key_pointer.startswith("/"):
-                raise ValidationError(_("The ordering key must be a JSON pointer such as '/order_ref'."))
+            for pointer in (flow.ordering_key_pointer, flow.idempotency_key_pointer):
+                if pointer and not pointer.startswith("/"):
+                    raise ValidationError(
+                        _("'%s' is not a JSON pointer: it must look like '/order_ref'.", pointer)
+                    )
 
     @api.depends("code", "version", "direction")
     def _compute_display_name(self):

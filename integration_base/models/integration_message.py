@@ -173,8 +173,14 @@ class IntegrationMessage(models.Model):
         if backend.state != "active":
             raise UserError(_("Backend %s is not active: it takes no messages.", backend.display_name))
         flow = self._find_contract(backend, flow_code, direction, version)
-        payload_text = canonical_json(payload)
-        key = idempotency_key or hashlib.sha256(payload_text.encode()).hexdigest()
+        own_key = (
+            resolve_pointer(payload, flow.idempotency_key_pointer) if flow.idempotency_key_pointer else None
+        )
+        key = (
+            (str(own_key) if own_key is not None else None)
+            or idempotency_key
+            or hashlib.sha256(canonical_json(payload).encode()).hexdigest()
+        )
         existing = self._find_by_key(backend, flow_code, direction, key)
         if existing:
             return existing, False

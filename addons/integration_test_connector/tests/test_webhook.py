@@ -1,0 +1,231 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""Inbound webhooks through Odoo's real HTTP stack, signed with the reference library."""
+
+import json
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from standardwebhooks.webhooks import Webhook
+
+from odoo.tests import HttpCase, tagged
+
+from odoo.addons.integration_base.lib.webhook_signature import generate_secret, signature, verify
+
+from .common import PARTNER_SCHEMA
+
+
+@tagged("post_install", "-at_install")
+class TestSignatureAgainstReference(HttpCase):
+    """Our implementation of Standard Webhooks agrees with the reference library."""
+
+    def test_same_signature_both_ways(self):
+        secret = generate_secret()
+        body = '{"ref": "S1", "name": "Signed"}'
+        sent_at = datetime.now(tz=UTC).replace(microsecond=0)
+        reference = Webhook(secret).sign("msg_1", sent_at, body)
+        self.assertEqual(signature(secret, "msg_1", sent_at.timestamp(), body.encode()), reference)
+        headers = {
+            "webhook-id": "msg_1",
+            "webhook-timestamp": str(int(sent_at.timestamp())),
+            "webhook-signature": reference,
+        }
+        self.assertEqual(Webhook(secret).verify(body, headers), json.loads(body))
+        self.assertTrue(verify([secret], "msg_1", headers["webhook-timestamp"], reference, body.encode()))
+
+
+@tagged("post_install", "-at_install")
+class TestWebhook(HttpCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        warehouse = cls.env["stock.warehouse"].search([], limit=1)
+        cls.backend = cls.env["integration.backend"].create(
+            {
+                "name": "Webhook plant",
+                "code": "hook-a",
+                "warehouse_id": warehouse.id,
+                "rate_limit_per_minute": 0,
+            }
+        )
+        cls.secret = generate_secret()
+        cls.credential = cls.env["integration.credential"].create(
+            {"backend_id": cls.backend.id, "kind": "hmac", "secret": cls.secret}
+        )
+        cls.backend.action_activate()
+        cls.flow = cls.env["integration.flow"].create(
+            {
+                "name": "Partner",
+                "code": "test.partner",
+                "backend_id": cls.backend.id,
+                "schema": json.dumps(PARTNER_SCHEMA),
+                "processor": "integration.processor.test.partner",
+            }
+        )
+        cls.flow.action_activate()
+
+    def _post(
+        self,
+        payload,
+        secret=None,
+        msg_id=None,
+        sent_at=None,
+        path="/integration/v1/hook-a/test.partner",
+        **kw,
+    ):
+        body = payload if isinstance(payload, str) else json.dumps(payload)
+        sent_at = sent_at or datetime.now(tz=UTC)
+        msg_id = msg_id or f"msg_{uuid.uuid4().hex}"
+        headers = {
+            "Content-Type": kw.pop("content_type", "application/json"),
+            "webhook-id": msg_id,
+            "webhook-timestamp": str(int(sent_at.timestamp())),
+            "webhook-signature": kw.pop("signature", None)
+            or Webhook(secret or self.secret).sign(msg_id, sent_at, body),
+            **kw.pop("headers", {}),
+        }
+        return self.url_open(path, data=body.encode(), headers=headers, **kw)
+
+    def assertAnswer(self, response, status, error=None):
+        self.assertEqual(response.status_code, status, response.text)
+        self.assertEqual(response.headers["Content-Type"], "application/json")
+        body = response.json()
+        if error:
+            self.assertEqual(body["error"], error)
+            self.assertTrue(body["message"])
+        return body
+
+    def test_signed_message_is_accepted_once(self):
+        first = self.assertAnswer(self._post({"ref": "W1", "name": "Hook"}, msg_id="msg_w1"), 202)
+        message = self.env["integration.message"].browse(first["message_id"])
+        self.assertEqual((message.state, message.idempotency_key), ("queued", "msg_w1"))
+        self.assertEqual(first["status_url"], f"/integration/v1/hook-a/messages/{message.id}")
+        replay = self.assertAnswer(self._post({"ref": "W1", "name": "Hook"}, msg_id="msg_w1"), 200)
+        self.assertEqual((replay["message_id"], replay["duplicate"]), (message.id, True))
+
+    def test_bad_credentials_all_get_the_same_401(self):
+        answers = [
+            self._post({"ref": "X", "name": "Wrong key"}, secret=generate_secret()),
+            self._post({"ref": "X", "name": "Stale"}, sent_at=datetime.now(tz=UTC) - timedelta(minutes=6)),
+            self._post({"ref": "X", "name": "Future"}, sent_at=datetime.now(tz=UTC) + timedelta(minutes=6)),
+            self._post({"ref": "X", "name": "Garbled"}, signature="v1,AAAA"),
+            self.url_open(
+                "/integration/v1/hook-a/test.partner",
+                data=b"{}",
+                headers={"Content-Type": "application/json"},
+            ),
+        ]
+        bodies = [self.assertAnswer(answer, 401, "unauthorized") for answer in answers]
+        self.assertEqual(
+            len({json.dumps(body) for body in bodies}), 1, "the answer never says what was wrong"
+        )
+        self.assertFalse(self.env["integration.message"].search([("backend_id", "=", self.backend.id)]))
+
+    def test_rotated_secret_is_accepted_during_the_overlap(self):
+        old_secret, new_secret = self.secret, generate_secret()
+        self.credential.write({"overlap_hours": 1, "secret": new_secret})
+        self.assertAnswer(self._post({"ref": "R1", "name": "Old key"}, secret=old_secret), 202)
+        self.assertAnswer(self._post({"ref": "R2", "name": "New key"}, secret=new_secret), 202)
+        sent_at = datetime.now(tz=UTC)
+        both = " ".join(
+            Webhook(secret).sign("msg_both", sent_at, '{"ref": "R3", "name": "Both"}')
+            for secret in (new_secret, old_secret)
+        )
+        self.assertAnswer(
+            self._post('{"ref": "R3", "name": "Both"}', msg_id="msg_both", sent_at=sent_at, signature=both),
+            202,
+        )
+        self.credential.previous_valid_until = datetime.now() - timedelta(seconds=1)
+        self.assertAnswer(
+            self._post({"ref": "R4", "name": "Old key, too late"}, secret=old_secret), 401, "unauthorized"
+        )
+
+    def test_every_client_error_has_its_status(self):
+        self.assertAnswer(self._post("{not json"), 400, "malformed_json")
+        self.assertAnswer(
+            self._post({"ref": "E"}, path="/integration/v1/nobody/test.partner"), 404, "unknown_backend"
+        )
+        self.assertAnswer(
+            self._post({"ref": "E"}, path="/integration/v1/hook-a/test.unknown"), 404, "unknown_flow"
+        )
+        self.assertAnswer(self.url_open("/integration/v1/hook-a/test.partner"), 405, "method_not_allowed")
+        self.assertAnswer(
+            self._post({"ref": "E", "name": "x"}, content_type="text/plain"), 415, "unsupported_media_type"
+        )
+        self.backend.max_body_bytes = 64
+        self.assertAnswer(self._post({"ref": "E", "name": "x" * 100}), 413, "body_too_large")
+        self.backend.max_body_bytes = 1024 * 1024
+        invalid = self.assertAnswer(self._post({"name": 5}), 422, "schema_violation")
+        self.assertEqual(
+            invalid["details"],
+            [
+                {"pointer": "/", "error": "'ref' is a required property"},
+                {"pointer": "/name", "error": "5 is not of type 'string'"},
+            ],
+        )
+        self.flow.action_retire()
+        self.assertAnswer(self._post({"ref": "E", "name": "x"}), 403, "flow_not_allowed")
+        self.backend.action_suspend()
+        self.assertAnswer(self._post({"ref": "E", "name": "x"}), 403, "backend_not_active")
+
+    def test_rate_limit_answers_429_with_retry_after(self):
+        self.backend.rate_limit_per_minute = 2
+        start = time.time()
+        if 60 - start % 60 < 5:
+            time.sleep(60 - start % 60)  # do not straddle two windows
+        self.assertAnswer(self._post({"ref": "L1", "name": "one"}), 202)
+        self.assertAnswer(self._post({"ref": "L2", "name": "two"}), 202)
+        limited = self._post({"ref": "L3", "name": "three"})
+        self.assertAnswer(limited, 429, "rate_limited")
+        self.assertTrue(1 <= int(limited.headers["Retry-After"]) <= 60)
+
+    def test_bearer_token_backend(self):
+        self.backend.auth_method = "token"
+        self.env["integration.credential"].create(
+            {"backend_id": self.backend.id, "kind": "token", "secret": "tok-123"}
+        )
+        path = "/integration/v1/hook-a/test.partner"
+        body = json.dumps({"ref": "B1", "name": "Bearer"}).encode()
+        ok = self.url_open(
+            path,
+            data=body,
+            headers={
+                "Content-Type": "application/json",
+                "Authorization": "Bearer tok-123",
+                "Idempotency-Key": "b-1",
+            },
+        )
+        accepted = self.assertAnswer(ok, 202)
+        self.assertEqual(accepted["idempotency_key"], "b-1")
+        wrong = self.url_open(
+            path, data=body, headers={"Content-Type": "application/json", "Authorization": "Bearer nope"}
+        )
+        self.assertAnswer(wrong, 401, "unauthorized")
+
+    def test_sender_reads_the_state_of_its_own_messages_only(self):
+        accepted = self.assertAnswer(self._post({"ref": "G1", "name": "Status"}), 202)
+        sent_at = datetime.now(tz=UTC)
+
+        def get(path):
+            headers = {
+                "webhook-id": "status-check",
+                "webhook-timestamp": str(int(sent_at.timestamp())),
+                "webhook-signature": Webhook(self.secret).sign("status-check", sent_at, ""),
+            }
+            return self.url_open(path, headers=headers)
+
+        status = self.assertAnswer(get(accepted["status_url"]), 200)
+        self.assertEqual((status["message_id"], status["state"]), (accepted["message_id"], "queued"))
+        other = self.env["integration.backend"].create({"name": "Other", "code": "hook-other"})
+        foreign = self.env["integration.message"].create(
+            {
+                "backend_id": other.id,
+                "flow_id": self.flow.id,
+                "flow_code": "test.partner",
+                "direction": "inbound",
+                "payload": "{}",
+                "idempotency_key": "foreign",
+            }
+        )
+        self.assertAnswer(get(f"/integration/v1/hook-a/messages/{foreign.id}"), 404, "unknown_message")
+        self.assertAnswer(self.url_open(accepted["status_url"]), 401, "unauthorized")

@@ -1,0 +1,81 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""HTTP endpoints that plant systems call. Thin: read the request, hand it to
+``integration.webhook``, answer JSON with a precise status code."""
+
+import json
+import logging
+
+from odoo import http
+from odoo.http import request
+
+from ..exceptions import WebhookRefused
+
+_logger = logging.getLogger(__name__)
+
+
+def json_response(status, body, headers=None):
+    return request.make_response(
+        json.dumps(body),
+        headers=[("Content-Type", "application/json"), *(headers or {}).items()],
+        status=status,
+    )
+
+
+class IntegrationWebhookController(http.Controller):
+    def _answer(self, allowed_method, handler):
+        """Run ``handler`` for a call made with ``allowed_method``, and answer in JSON."""
+        if request.httprequest.method != allowed_method:
+            return json_response(
+                405,
+                {"error": "method_not_allowed", "message": f"Use {allowed_method}."},
+                {"Allow": allowed_method},
+            )
+        webhook = request.env["integration.webhook"].sudo()
+        try:
+            status, body = handler(webhook)
+        except WebhookRefused as refused:
+            body = {"error": refused.code, "message": refused.message}
+            if refused.details is not None:
+                body["details"] = refused.details
+            return json_response(refused.status, body, refused.headers)
+        except Exception:
+            _logger.exception("integration webhook failed on %s", request.httprequest.path)
+            return json_response(
+                500, {"error": "internal_error", "message": "The server failed; retry later."}
+            )
+        return json_response(status, body)
+
+    @http.route(
+        "/integration/v1/<string:backend_code>/<string:flow_code>",
+        type="http",
+        auth="none",
+        csrf=False,
+        save_session=False,
+        readonly=False,
+    )
+    def receive(self, backend_code, flow_code, **_params):
+        """One message for a backend's inbound contract."""
+        httprequest = request.httprequest
+        return self._answer(
+            "POST",
+            lambda webhook: webhook._receive(
+                backend_code,
+                flow_code,
+                {key.lower(): value for key, value in httprequest.headers.items()},
+                httprequest.get_data(),
+                httprequest.content_type,
+            ),
+        )
+
+    @http.route(
+        "/integration/v1/<string:backend_code>/messages/<int:message_id>",
+        type="http",
+        auth="none",
+        csrf=False,
+        save_session=False,
+        readonly=True,
+    )
+    def message_status(self, backend_code, message_id, **_params):
+        """The state of a message the backend sent, for the backend only."""
+        headers = {key.lower(): value for key, value in request.httprequest.headers.items()}
+        return self._answer("GET", lambda webhook: webhook._message_status(backend_code, message_id, headers))
