@@ -21,6 +21,13 @@ def json_response(status, body, headers=None):
     )
 
 
+def call_details():
+    """The parts of the current request the webhook model needs: headers (lower-case), body, type."""
+    httprequest = request.httprequest
+    headers = {key.lower(): value for key, value in httprequest.headers.items()}
+    return headers, httprequest.get_data(), httprequest.content_type
+
+
 class IntegrationWebhookController(http.Controller):
     def _answer(self, allowed_method, handler):
         """Run ``handler`` for a call made with ``allowed_method``, and answer in JSON."""
@@ -55,16 +62,22 @@ class IntegrationWebhookController(http.Controller):
     )
     def receive(self, backend_code, flow_code, **_params):
         """One message for a backend's inbound contract."""
-        httprequest = request.httprequest
         return self._answer(
-            "POST",
-            lambda webhook: webhook._receive(
-                backend_code,
-                flow_code,
-                {key.lower(): value for key, value in httprequest.headers.items()},
-                httprequest.get_data(),
-                httprequest.content_type,
-            ),
+            "POST", lambda webhook: webhook._receive(backend_code, flow_code, *call_details())
+        )
+
+    @http.route(
+        "/integration/v1/<string:backend_code>/<string:flow_code>/batch",
+        type="http",
+        auth="none",
+        csrf=False,
+        save_session=False,
+        readonly=False,
+    )
+    def receive_batch(self, backend_code, flow_code, **_params):
+        """Many messages for one contract: a JSON array or NDJSON, answered item by item."""
+        return self._answer(
+            "POST", lambda webhook: webhook._receive_batch(backend_code, flow_code, *call_details())
         )
 
     @http.route(
@@ -77,5 +90,5 @@ class IntegrationWebhookController(http.Controller):
     )
     def message_status(self, backend_code, message_id, **_params):
         """The state of a message the backend sent, for the backend only."""
-        headers = {key.lower(): value for key, value in request.httprequest.headers.items()}
+        headers = call_details()[0]
         return self._answer("GET", lambda webhook: webhook._message_status(backend_code, message_id, headers))

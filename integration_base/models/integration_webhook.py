@@ -14,6 +14,8 @@ from ..lib.webhook_signature import SignatureError, verify
 _logger = logging.getLogger(__name__)
 
 JSON_CONTENT_TYPES = ("application/json",)
+BATCH_CONTENT_TYPES = ("application/json", "application/x-ndjson")
+MAX_BATCH_ITEMS = 500
 UNAUTHORIZED = "The request is not authenticated: check the signature headers or the token."
 
 
@@ -35,14 +37,63 @@ class IntegrationWebhook(models.AbstractModel):
     @api.model
     def _receive(self, backend_code, flow_code, headers, body, content_type):
         """Accept one message. Returns ``(status, answer dict)``."""
+        backend, key = self._accept_call(
+            backend_code, flow_code, headers, body, content_type, JSON_CONTENT_TYPES
+        )
+        payload = self._parse_json(body)
+        return self._ingest_one(backend, flow_code, payload, key, headers)
+
+    @api.model
+    def _receive_batch(self, backend_code, flow_code, headers, body, content_type):
+        """Accept many messages: a JSON array, or NDJSON (one JSON document a line).
+
+        The call as a whole is authenticated, limited and parsed once; each
+        item is then ingested on its own (in a savepoint), so one invalid item
+        does not hold back the others. The answer lists, per item in order,
+        the status a single call would have had. Item keys are the payload's
+        own event id or ``<webhook-id>:<index>``.
+        """
+        backend, key = self._accept_call(
+            backend_code, flow_code, headers, body, content_type, BATCH_CONTENT_TYPES
+        )
+        if content_type.split(";")[0].strip().lower() == "application/x-ndjson":
+            lines = [line for line in body.splitlines() if line.strip()]
+            items = [self._parse_json(line, f"line {number}") for number, line in enumerate(lines, 1)]
+        else:
+            items = self._parse_json(body)
+            if not isinstance(items, list):
+                raise WebhookRefused(400, "not_a_batch", "A batch is a JSON array of messages.")
+        if not items or len(items) > MAX_BATCH_ITEMS:
+            raise WebhookRefused(
+                413 if items else 400,
+                "batch_size",
+                f"A batch holds between 1 and {MAX_BATCH_ITEMS} messages; this one has {len(items)}.",
+            )
+        answers = []
+        for index, payload in enumerate(items):
+            item_key = f"{key}:{index}" if key else None
+            try:
+                with self.env.cr.savepoint():
+                    status, answer = self._ingest_one(backend, flow_code, payload, item_key, headers)
+            except WebhookRefused as refused:
+                status, answer = refused.status, {"error": refused.code, "message": refused.message}
+                if refused.details is not None:
+                    answer["details"] = refused.details
+            answers.append({"index": index, "status": status, **answer})
+        accepted = sum(1 for answer in answers if answer["status"] in (200, 202))
+        return 200, {"accepted": accepted, "refused": len(answers) - accepted, "items": answers}
+
+    def _accept_call(self, backend_code, flow_code, headers, body, content_type, content_types):
+        """Every check of a call before its payload: returns the backend and the call's key."""
         backend = self._find_backend(backend_code)
-        self._check_body(backend, body, content_type)
+        self._check_body(backend, body, content_type, content_types)
         authenticated_id = self._authenticate(backend, headers, body)
         self._check_in_service(backend)
         self._check_rate(backend)
-        payload = self._parse_json(body)
         self._check_contract(backend, flow_code)
-        idempotency_key = authenticated_id or headers.get("idempotency-key")
+        return backend, authenticated_id or headers.get("idempotency-key")
+
+    def _ingest_one(self, backend, flow_code, payload, idempotency_key, headers):
         try:
             message, created = self.env["integration.message"]._ingest(
                 backend,
@@ -95,13 +146,15 @@ class IntegrationWebhook(models.AbstractModel):
             raise WebhookRefused(404, "unknown_backend", f"No backend has the code '{backend_code}'.")
         return backend
 
-    def _check_body(self, backend, body, content_type):
+    def _check_body(self, backend, body, content_type, content_types):
         if len(body) > backend.max_body_bytes:
             raise WebhookRefused(
                 413, "body_too_large", f"The body is larger than {backend.max_body_bytes} bytes."
             )
-        if (content_type or "").split(";")[0].strip().lower() not in JSON_CONTENT_TYPES:
-            raise WebhookRefused(415, "unsupported_media_type", "Send the message as application/json.")
+        if (content_type or "").split(";")[0].strip().lower() not in content_types:
+            raise WebhookRefused(
+                415, "unsupported_media_type", f"Send the body as {' or '.join(content_types)}."
+            )
 
     def _authenticate(self, backend, headers, body):
         """Check the caller's credentials; return the webhook-id of a signed request."""
@@ -171,11 +224,13 @@ class IntegrationWebhook(models.AbstractModel):
                 headers={"Retry-After": str(retry_after)},
             )
 
-    def _parse_json(self, body):
+    def _parse_json(self, body, where="the body"):
         try:
             return json.loads(body)
         except (UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise WebhookRefused(400, "malformed_json", f"The body is not valid JSON: {error}") from None
+            raise WebhookRefused(
+                400, "malformed_json", f"{where.capitalize()} is not valid JSON: {error}"
+            ) from None
 
     def _check_contract(self, backend, flow_code):
         flows = self.env["integration.flow"].search(

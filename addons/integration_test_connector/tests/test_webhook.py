@@ -229,3 +229,31 @@ class TestWebhook(HttpCase):
         )
         self.assertAnswer(get(f"/integration/v1/hook-a/messages/{foreign.id}"), 404, "unknown_message")
         self.assertAnswer(self.url_open(accepted["status_url"]), 401, "unauthorized")
+
+    def test_batch_answers_item_by_item(self):
+        batch = [{"ref": "BA1", "name": "First"}, {"ref": "BA2", "name": 7}, {"ref": "BA3", "name": "Third"}]
+        path = "/integration/v1/hook-a/test.partner/batch"
+        answer = self.assertAnswer(self._post(batch, msg_id="batch_1", path=path), 200)
+        self.assertEqual((answer["accepted"], answer["refused"]), (2, 1))
+        self.assertEqual([item["status"] for item in answer["items"]], [202, 422, 202])
+        self.assertEqual(
+            answer["items"][1]["details"], [{"pointer": "/name", "error": "7 is not of type 'string'"}]
+        )
+        self.assertEqual(answer["items"][2]["idempotency_key"], "batch_1:2")
+        again = self.assertAnswer(self._post(batch, msg_id="batch_1", path=path), 200)
+        self.assertEqual([item["status"] for item in again["items"]], [200, 422, 200])
+        self.assertEqual(
+            self.env["integration.message"].search_count([("backend_id", "=", self.backend.id)]), 2
+        )
+
+    def test_batch_as_ndjson_and_malformed_batches(self):
+        path = "/integration/v1/hook-a/test.partner/batch"
+        ndjson = '{"ref": "ND1", "name": "One"}\n\n{"ref": "ND2", "name": "Two"}\n'
+        answer = self.assertAnswer(self._post(ndjson, path=path, content_type="application/x-ndjson"), 200)
+        self.assertEqual([item["status"] for item in answer["items"]], [202, 202])
+        self.assertAnswer(self._post({"ref": "X", "name": "not a list"}, path=path), 400, "not_a_batch")
+        self.assertAnswer(self._post([], path=path), 400, "batch_size")
+        bad_line = self._post(
+            '{"ref": "ND3", "name": "ok"}\n{oops\n', path=path, content_type="application/x-ndjson"
+        )
+        self.assertIn("Line 2", self.assertAnswer(bad_line, 400, "malformed_json")["message"])
