@@ -81,6 +81,20 @@ class IntegrationWebhookController(http.Controller):
         )
 
     @http.route(
+        "/integration/v1/<string:backend_code>/openapi.json",
+        type="http",
+        auth="none",
+        csrf=False,
+        save_session=False,
+        readonly=True,
+    )
+    def openapi(self, backend_code, **_params):
+        """The OpenAPI 3.1 document of the backend's contracts (same authentication as the webhooks)."""
+        headers = call_details()[0]
+        server_url = request.httprequest.host_url.rstrip("/")
+        return self._answer("GET", lambda webhook: webhook._openapi(backend_code, headers, server_url))
+
+    @http.route(
         "/integration/v1/<string:backend_code>/messages/<int:message_id>",
         type="http",
         auth="none",

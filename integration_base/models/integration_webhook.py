@@ -9,6 +9,7 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from ..exceptions import PayloadValidationError, WebhookRefused
+from ..lib.openapi import build_document
 from ..lib.webhook_signature import SignatureError, verify
 
 _logger = logging.getLogger(__name__)
@@ -124,6 +125,28 @@ class IntegrationWebhook(models.AbstractModel):
                 404, "unknown_message", f"Backend {backend_code} sent no message {message_id}."
             )
         return 200, self._message_answer(backend, message)
+
+    @api.model
+    def _openapi(self, backend_code, headers, server_url):
+        """The OpenAPI document of the backend's inbound contracts in force (newest version of each)."""
+        backend = self._find_backend(backend_code)
+        self._authenticate(backend, headers, b"")
+        today = fields.Date.context_today(self)
+        newest = {}
+        for flow in backend.flow_ids.filtered(lambda f: f.direction == "inbound").sorted("version"):
+            if flow._accepts_on(today):
+                newest[flow.code] = flow
+        contracts = [
+            {
+                "code": flow.code,
+                "version": flow.version,
+                "name": flow.name,
+                "description": flow.description and str(flow.description),
+                "schema": flow._get_schema(),
+            }
+            for flow in newest.values()
+        ]
+        return 200, build_document(backend.name, backend.code, server_url, backend.auth_method, contracts)
 
     def _message_answer(self, backend, message, duplicate=False):
         return {

@@ -6,6 +6,7 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from openapi_spec_validator import validate as validate_openapi
 from standardwebhooks.webhooks import Webhook
 
 from odoo.tests import HttpCase, tagged
@@ -202,17 +203,43 @@ class TestWebhook(HttpCase):
         )
         self.assertAnswer(wrong, 401, "unauthorized")
 
+    def _signed_get(self, path):
+        sent_at = datetime.now(tz=UTC)
+        headers = {
+            "webhook-id": "get-check",
+            "webhook-timestamp": str(int(sent_at.timestamp())),
+            "webhook-signature": Webhook(self.secret).sign("get-check", sent_at, ""),
+        }
+        return self.url_open(path, headers=headers)
+
+    def test_openapi_document_describes_the_contracts_in_force(self):
+        v2_schema = {
+            **PARTNER_SCHEMA,
+            "properties": {**PARTNER_SCHEMA["properties"], "vat": {"type": "string"}},
+        }
+        v2 = self.flow.copy({"version": 2, "schema": json.dumps(v2_schema)})
+        v2.action_activate()
+        self.flow.action_deprecate()
+        document = self.assertAnswer(self._signed_get("/integration/v1/hook-a/openapi.json"), 200)
+        validate_openapi(document)
+        self.assertEqual(document["openapi"], "3.1.0")
+        operation = document["paths"]["/integration/v1/hook-a/test.partner"]["post"]
+        self.assertEqual(
+            operation["requestBody"]["content"]["application/json"]["schema"]["$ref"],
+            "#/components/schemas/TestPartnerV2",
+        )
+        self.assertEqual(document["components"]["schemas"]["TestPartnerV2"], v2_schema)
+        self.assertNotIn("TestPartnerV1", document["components"]["schemas"], "the newest version in force")
+        self.assertIn("/integration/v1/hook-a/test.partner/batch", document["paths"])
+        self.assertEqual(
+            set(operation["responses"]),
+            {"200", "202", "400", "401", "403", "404", "413", "415", "422", "429"},
+        )
+        self.assertAnswer(self.url_open("/integration/v1/hook-a/openapi.json"), 401, "unauthorized")
+
     def test_sender_reads_the_state_of_its_own_messages_only(self):
         accepted = self.assertAnswer(self._post({"ref": "G1", "name": "Status"}), 202)
-        sent_at = datetime.now(tz=UTC)
-
-        def get(path):
-            headers = {
-                "webhook-id": "status-check",
-                "webhook-timestamp": str(int(sent_at.timestamp())),
-                "webhook-signature": Webhook(self.secret).sign("status-check", sent_at, ""),
-            }
-            return self.url_open(path, headers=headers)
+        get = self._signed_get
 
         status = self.assertAnswer(get(accepted["status_url"]), 200)
         self.assertEqual((status["message_id"], status["state"]), (accepted["message_id"], "queued"))
