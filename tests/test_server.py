@@ -56,3 +56,11 @@ def test_queue_job_runner_is_running(rpc, server_log):
                 return
         time.sleep(1)
     raise AssertionError(f"the queue_job runner did not report ready in {server_log}")
+
+
+def test_health_reports_the_live_job_runner(server_url):
+    response = requests.get(f"{server_url}/integration/v1/health", timeout=30)
+    assert response.status_code == 200, response.text
+    report = response.json()
+    assert report["database"] == "ok"
+    assert report["job_runner"] == {"alive": True, "mode": "thread", "oldest_overdue_job_seconds": 0}

@@ -7,3 +7,4 @@ from . import integration_mapping
 from . import res_users
 from . import integration_credential
 from . import integration_webhook
+from . import integration_health

@@ -2,3 +2,4 @@ from . import test_integration_backend
 from . import test_integration_credential
 from . import test_lib
 from . import test_web_client
+from . import test_health

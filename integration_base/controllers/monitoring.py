@@ -1,0 +1,25 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""Endpoints for probes and load balancers."""
+
+import logging
+
+from odoo import http
+from odoo.http import request
+
+from .webhook import json_response
+
+_logger = logging.getLogger(__name__)
+
+
+class IntegrationMonitoringController(http.Controller):
+    @http.route(
+        "/integration/v1/health", type="http", auth="none", methods=["GET"], save_session=False, readonly=True
+    )
+    def health(self, **_params):
+        """200 when the database answers and jobs are run, 503 otherwise; always JSON."""
+        try:
+            healthy, report = request.env["integration.health"].sudo()._check()
+        except Exception:
+            _logger.exception("integration health check failed")
+            return json_response(503, {"status": "down", "error": "health_check_failed"})
+        return json_response(200 if healthy else 503, report)
