@@ -6,7 +6,9 @@ import logging
 from odoo import http
 from odoo.http import request
 
-from .webhook import json_response
+from ..exceptions import WebhookRefused
+from ..lib.prometheus import CONTENT_TYPE
+from .webhook import call_details, json_response
 
 _logger = logging.getLogger(__name__)
 
@@ -23,3 +25,14 @@ class IntegrationMonitoringController(http.Controller):
             _logger.exception("integration health check failed")
             return json_response(503, {"status": "down", "error": "health_check_failed"})
         return json_response(200 if healthy else 503, report)
+
+    @http.route(
+        "/integration/metrics", type="http", auth="none", methods=["GET"], save_session=False, readonly=True
+    )
+    def metrics(self, **_params):
+        """Prometheus metrics, for the bearer of the metrics token."""
+        try:
+            text = request.env["integration.metrics"].sudo()._render(call_details()[0])
+        except WebhookRefused as refused:
+            return json_response(refused.status, {"error": refused.code, "message": refused.message})
+        return request.make_response(text, headers=[("Content-Type", CONTENT_TYPE)])

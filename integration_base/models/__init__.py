@@ -8,3 +8,4 @@ from . import res_users
 from . import integration_credential
 from . import integration_webhook
 from . import integration_health
+from . import integration_metrics

@@ -226,9 +226,11 @@ ensure_venv() {
 ensure_config() {
     step "Configuration ($(basename "$ODOO_CONF"))"
     if [ ! -f "$ODOO_CONF" ]; then
-        local master_key
+        local master_key metrics_token
         master_key=$("$PY" -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')
-        sed -e "s#@REPO@#$REPO#g" -e "s#@MASTER_KEY@#$master_key#" "$REPO/odoo.conf.example" > "$ODOO_CONF"
+        metrics_token=$("$PY" -c 'import secrets; print(secrets.token_urlsafe(32))')
+        sed -e "s#@REPO@#$REPO#g" -e "s#@MASTER_KEY@#$master_key#" -e "s#@METRICS_TOKEN@#$metrics_token#" \
+            "$REPO/odoo.conf.example" > "$ODOO_CONF"
         chmod 600 "$ODOO_CONF"
         echo "    created $ODOO_CONF from odoo.conf.example"
     fi

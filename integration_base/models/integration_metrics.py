@@ -1,0 +1,104 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import hmac
+import os
+
+from odoo import api, models
+from odoo.tools import SQL, config
+
+from ..exceptions import WebhookRefused
+from ..lib.prometheus import histogram_samples, render
+from ..lib.secret_box import read_config_section
+
+METRICS_TOKEN_VARIABLE = "INTEGRATION_METRICS_TOKEN"
+# Seconds from arrival to done.
+DURATION_BUCKETS = (0.5, 1, 5, 15, 60, 300, 900, 3600, 14400, 86400)
+
+
+class IntegrationMetrics(models.AbstractModel):
+    """Figures of the integration layer for Prometheus, per backend, flow and state.
+
+    ``integration_messages`` counts the messages kept (a gauge: states change
+    and done messages are purged after the retention period);
+    ``integration_message_duration_seconds`` is the histogram of arrival-to-done
+    times of the done messages kept; ``integration_oldest_waiting_seconds``
+    is the age of each backend's oldest waiting message.
+    """
+
+    _name = "integration.metrics"
+    _description = "Integration Metrics"
+
+    @api.model
+    def _check_token(self, headers):
+        expected = os.environ.get(METRICS_TOKEN_VARIABLE) or read_config_section(config.get("config")).get(
+            "metrics_token"
+        )
+        if not expected:
+            raise WebhookRefused(
+                403,
+                "metrics_disabled",
+                f"Metrics are disabled: set {METRICS_TOKEN_VARIABLE} "
+                "or metrics_token in the [integration] section of odoo.conf.",
+            )
+        scheme, _sep, token = headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(token.encode(), expected.encode()):
+            raise WebhookRefused(401, "unauthorized", "Send the metrics token as a bearer token.")
+
+    @api.model
+    def _render(self, headers):
+        """The exposition text, once the caller's token is checked."""
+        self._check_token(headers)
+        cr = self.env.cr
+        cr.execute(
+            """SELECT b.code, m.flow_code, m.direction, m.state, count(*)
+                 FROM integration_message m JOIN integration_backend b ON b.id = m.backend_id
+             GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4"""
+        )
+        counts = [
+            ("", {"backend": code, "flow": flow, "direction": direction, "state": state}, count)
+            for code, flow, direction, state, count in cr.fetchall()
+        ]
+        cr.execute(
+            SQL(
+                """SELECT b.code, m.flow_code, %s, coalesce(sum(m.duration), 0), count(*)
+                     FROM integration_message m JOIN integration_backend b ON b.id = m.backend_id
+                    WHERE m.state = 'done'
+                 GROUP BY 1, 2 ORDER BY 1, 2""",
+                SQL(", ").join(
+                    SQL("count(*) FILTER (WHERE m.duration <= %s)", bound) for bound in DURATION_BUCKETS
+                ),
+            )
+        )
+        durations = []
+        for code, flow, *buckets, total, count in cr.fetchall():
+            durations += histogram_samples(
+                {"backend": code, "flow": flow}, DURATION_BUCKETS, buckets, total, count
+            )
+        cr.execute(
+            """SELECT b.code, extract(epoch FROM (now() at time zone 'utc') - min(m.received_at))
+                 FROM integration_message m JOIN integration_backend b ON b.id = m.backend_id
+                WHERE m.state IN ('received', 'queued', 'failed')
+             GROUP BY 1 ORDER BY 1"""
+        )
+        oldest = [("", {"backend": code}, round(float(age), 3)) for code, age in cr.fetchall()]
+        return render(
+            [
+                (
+                    "integration_messages",
+                    "gauge",
+                    "Messages kept, by backend, flow, direction and state.",
+                    counts,
+                ),
+                (
+                    "integration_message_duration_seconds",
+                    "histogram",
+                    "Arrival to done, done messages kept.",
+                    durations,
+                ),
+                (
+                    "integration_oldest_waiting_seconds",
+                    "gauge",
+                    "Age of each backend's oldest waiting message.",
+                    oldest,
+                ),
+            ]
+        )
