@@ -8,17 +8,17 @@ from odoo.http import request
 
 from ..exceptions import WebhookRefused
 from ..lib.prometheus import CONTENT_TYPE
-from .webhook import call_details, json_response
+from .webhook import call_details, json_response, refusal_response, webhook_route, wrong_method
 
 _logger = logging.getLogger(__name__)
 
 
 class IntegrationMonitoringController(http.Controller):
-    @http.route(
-        "/integration/v1/health", type="http", auth="none", methods=["GET"], save_session=False, readonly=True
-    )
+    @webhook_route("/integration/v1/health", readonly=True)
     def health(self, **_params):
         """200 when the database answers and jobs are run, 503 otherwise; always JSON."""
+        if refused_method := wrong_method("GET"):
+            return refused_method
         try:
             healthy, report = request.env["integration.health"].sudo()._check()
         except Exception:
@@ -26,13 +26,13 @@ class IntegrationMonitoringController(http.Controller):
             return json_response(503, {"status": "down", "error": "health_check_failed"})
         return json_response(200 if healthy else 503, report)
 
-    @http.route(
-        "/integration/metrics", type="http", auth="none", methods=["GET"], save_session=False, readonly=True
-    )
+    @webhook_route("/integration/metrics", readonly=True)
     def metrics(self, **_params):
         """Prometheus metrics, for the bearer of the metrics token."""
+        if refused_method := wrong_method("GET"):
+            return refused_method
         try:
             text = request.env["integration.metrics"].sudo()._render(call_details()[0])
         except WebhookRefused as refused:
-            return json_response(refused.status, {"error": refused.code, "message": refused.message})
+            return refusal_response(refused)
         return request.make_response(text, headers=[("Content-Type", CONTENT_TYPE)])

@@ -21,6 +21,28 @@ def json_response(status, body, headers=None):
     )
 
 
+def webhook_route(path, readonly):
+    """A route for machines: no session, no CSRF token, authentication done by the model."""
+    return http.route(path, type="http", auth="none", csrf=False, save_session=False, readonly=readonly)
+
+
+def refusal_response(refused):
+    """The JSON answer of a refused call."""
+    body = {"error": refused.code, "message": refused.message}
+    if refused.details is not None:
+        body["details"] = refused.details
+    return json_response(refused.status, body, refused.headers)
+
+
+def wrong_method(allowed_method):
+    """A JSON 405 when the request does not use ``allowed_method``, else None."""
+    if request.httprequest.method == allowed_method:
+        return None
+    return json_response(
+        405, {"error": "method_not_allowed", "message": f"Use {allowed_method}."}, {"Allow": allowed_method}
+    )
+
+
 def call_details():
     """The parts of the current request the webhook model needs: headers (lower-case), body, type."""
     httprequest = request.httprequest
@@ -31,20 +53,13 @@ def call_details():
 class IntegrationWebhookController(http.Controller):
     def _answer(self, allowed_method, handler):
         """Run ``handler`` for a call made with ``allowed_method``, and answer in JSON."""
-        if request.httprequest.method != allowed_method:
-            return json_response(
-                405,
-                {"error": "method_not_allowed", "message": f"Use {allowed_method}."},
-                {"Allow": allowed_method},
-            )
+        if refused_method := wrong_method(allowed_method):
+            return refused_method
         webhook = request.env["integration.webhook"].sudo()
         try:
             status, body = handler(webhook)
         except WebhookRefused as refused:
-            body = {"error": refused.code, "message": refused.message}
-            if refused.details is not None:
-                body["details"] = refused.details
-            return json_response(refused.status, body, refused.headers)
+            return refusal_response(refused)
         except Exception:
             _logger.exception("integration webhook failed on %s", request.httprequest.path)
             return json_response(
@@ -52,56 +67,28 @@ class IntegrationWebhookController(http.Controller):
             )
         return json_response(status, body)
 
-    @http.route(
-        "/integration/v1/<string:backend_code>/<string:flow_code>",
-        type="http",
-        auth="none",
-        csrf=False,
-        save_session=False,
-        readonly=False,
-    )
+    @webhook_route("/integration/v1/<string:backend_code>/<string:flow_code>", readonly=False)
     def receive(self, backend_code, flow_code, **_params):
         """One message for a backend's inbound contract."""
         return self._answer(
             "POST", lambda webhook: webhook._receive(backend_code, flow_code, *call_details())
         )
 
-    @http.route(
-        "/integration/v1/<string:backend_code>/<string:flow_code>/batch",
-        type="http",
-        auth="none",
-        csrf=False,
-        save_session=False,
-        readonly=False,
-    )
+    @webhook_route("/integration/v1/<string:backend_code>/<string:flow_code>/batch", readonly=False)
     def receive_batch(self, backend_code, flow_code, **_params):
         """Many messages for one contract: a JSON array or NDJSON, answered item by item."""
         return self._answer(
             "POST", lambda webhook: webhook._receive_batch(backend_code, flow_code, *call_details())
         )
 
-    @http.route(
-        "/integration/v1/<string:backend_code>/openapi.json",
-        type="http",
-        auth="none",
-        csrf=False,
-        save_session=False,
-        readonly=True,
-    )
+    @webhook_route("/integration/v1/<string:backend_code>/openapi.json", readonly=True)
     def openapi(self, backend_code, **_params):
         """The OpenAPI 3.1 document of the backend's contracts (same authentication as the webhooks)."""
         headers = call_details()[0]
         server_url = request.httprequest.host_url.rstrip("/")
         return self._answer("GET", lambda webhook: webhook._openapi(backend_code, headers, server_url))
 
-    @http.route(
-        "/integration/v1/<string:backend_code>/messages/<int:message_id>",
-        type="http",
-        auth="none",
-        csrf=False,
-        save_session=False,
-        readonly=True,
-    )
+    @webhook_route("/integration/v1/<string:backend_code>/messages/<int:message_id>", readonly=True)
     def message_status(self, backend_code, message_id, **_params):
         """The state of a message the backend sent, for the backend only."""
         headers = call_details()[0]

@@ -40,6 +40,11 @@ class TestHealth(HttpCase):
         self.assertGreaterEqual(report["backlog"]["messages"], 1)
         self.assertGreaterEqual(report["backlog"]["oldest_seconds"], 7200)
 
+    def test_only_get_is_answered(self):
+        response = self.url_open("/integration/v1/health", data=b"{}")
+        self.assertEqual((response.status_code, response.json()["error"]), (405, "method_not_allowed"))
+        self.assertEqual(response.headers["Allow"], "GET")
+
     def test_a_job_nobody_runs_degrades_health(self):
         backend = self.env["integration.backend"].create({"name": "Stuck", "code": "health-stuck"})
         backend.action_activate()
