@@ -55,3 +55,10 @@ class WebhookRefused(Exception):
         self.message = message
         self.details = details
         self.headers = headers or {}
+
+    def as_dict(self):
+        """The JSON body of the refusal."""
+        body = {"error": self.code, "message": self.message}
+        if self.details is not None:
+            body["details"] = self.details
+        return body

@@ -28,10 +28,7 @@ def webhook_route(path, readonly):
 
 def refusal_response(refused):
     """The JSON answer of a refused call."""
-    body = {"error": refused.code, "message": refused.message}
-    if refused.details is not None:
-        body["details"] = refused.details
-    return json_response(refused.status, body, refused.headers)
+    return json_response(refused.status, refused.as_dict(), refused.headers)
 
 
 def wrong_method(allowed_method):

@@ -40,6 +40,14 @@ def format_errors(errors):
     return "\n".join(f"{pointer or '/'}: {reason}" for pointer, reason in errors)
 
 
+def resolve_pointer_text(document, pointer):
+    """The value at ``pointer`` as text, for keys; None when there is no pointer or no value."""
+    if not pointer:
+        return None
+    value = resolve_pointer(document, pointer)
+    return None if value is None else str(value)
+
+
 def resolve_pointer(document, pointer):
     """The value at RFC 6901 ``pointer`` in ``document``, or None when absent."""
     if not pointer:

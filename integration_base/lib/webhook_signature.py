@@ -70,6 +70,17 @@ def verify(
     raise SignatureError("no signature matches")
 
 
+def bearer_token_matches(authorization, tokens):
+    """Whether an ``Authorization`` header carries one of ``tokens`` as a bearer token.
+
+    For systems that cannot sign; compared in constant time.
+    """
+    scheme, _sep, token = authorization.partition(" ")
+    return scheme.lower() == "bearer" and any(
+        hmac.compare_digest(token.encode(), expected.encode()) for expected in tokens
+    )
+
+
 def generate_secret(size=32):
     """A new random ``whsec_`` secret."""
     return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(size)).decode()

@@ -175,12 +175,16 @@ class IntegrationFlow(models.Model):
             raise UserError(_("Contract %s has no processor: choose one on the flow.", self.display_name))
         return self.env[self.processor]
 
-    def _accepts_on(self, day):
-        """Whether this contract version still takes messages on ``day``."""
-        self.ensure_one()
-        if self.state == "active":
-            return True
-        return self.state == "deprecated" and (not self.sunset_date or day <= self.sunset_date)
+    def _in_force(self, day=None):
+        """The contracts among these that take messages on ``day`` (today by default):
+
+        active ones, and deprecated ones until their sunset date.
+        """
+        day = day or fields.Date.context_today(self)
+        return self.filtered(
+            lambda flow: flow.state == "active"
+            or (flow.state == "deprecated" and (not flow.sunset_date or day <= flow.sunset_date))
+        )
 
     def action_activate(self):
         """Put contracts in force. Only integration managers may, as it changes what plants may send."""

@@ -16,7 +16,7 @@ from ..exceptions import (
     IntegrationBusinessError,
     PayloadValidationError,
 )
-from ..lib.json_contract import format_errors, resolve_pointer, validation_errors
+from ..lib.json_contract import format_errors, resolve_pointer_text, validation_errors
 
 _logger = logging.getLogger(__name__)
 
@@ -173,11 +173,8 @@ class IntegrationMessage(models.Model):
         if backend.state != "active":
             raise UserError(_("Backend %s is not active: it takes no messages.", backend.display_name))
         flow = self._find_contract(backend, flow_code, direction, version)
-        own_key = (
-            resolve_pointer(payload, flow.idempotency_key_pointer) if flow.idempotency_key_pointer else None
-        )
         key = (
-            (str(own_key) if own_key is not None else None)
+            resolve_pointer_text(payload, flow.idempotency_key_pointer)
             or idempotency_key
             or hashlib.sha256(canonical_json(payload).encode()).hexdigest()
         )
@@ -194,10 +191,6 @@ class IntegrationMessage(models.Model):
                 ),
                 errors,
             )
-        ordering_key = None
-        if flow.ordering_key_pointer:
-            value = resolve_pointer(payload, flow.ordering_key_pointer)
-            ordering_key = None if value is None else str(value)
         values = {
             "backend_id": backend.id,
             "flow_id": flow.id,
@@ -206,7 +199,7 @@ class IntegrationMessage(models.Model):
             "payload": json.dumps(payload, indent=2, sort_keys=True, ensure_ascii=False),
             "idempotency_key": key,
             "correlation_id": correlation_id or (parent and parent.correlation_id) or str(uuid.uuid4()),
-            "ordering_key": ordering_key,
+            "ordering_key": resolve_pointer_text(payload, flow.ordering_key_pointer),
             "parent_id": parent.id if parent else False,
         }
         try:
@@ -225,10 +218,9 @@ class IntegrationMessage(models.Model):
         domain = [("backend_id", "=", backend.id), ("code", "=", flow_code), ("direction", "=", direction)]
         if version is not None:
             domain.append(("version", "=", int(version)))
-        today = fields.Date.context_today(self)
-        for flow in self.env["integration.flow"].search(domain, order="version desc"):
-            if flow._accepts_on(today):
-                return flow
+        flow = self.env["integration.flow"].search(domain, order="version desc")._in_force()[:1]
+        if flow:
+            return flow
         raise UserError(
             _(
                 "Backend %(backend)s has no %(direction)s contract '%(code)s'%(version)s in force.",

@@ -1,5 +1,4 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-import hmac
 import os
 
 from odoo import api, models
@@ -8,6 +7,7 @@ from odoo.tools import SQL, config
 from ..exceptions import WebhookRefused
 from ..lib.prometheus import histogram_samples, render
 from ..lib.secret_box import read_config_section
+from ..lib.webhook_signature import bearer_token_matches
 
 METRICS_TOKEN_VARIABLE = "INTEGRATION_METRICS_TOKEN"
 # Seconds from arrival to done.
@@ -39,8 +39,7 @@ class IntegrationMetrics(models.AbstractModel):
                 f"Metrics are disabled: set {METRICS_TOKEN_VARIABLE} "
                 "or metrics_token in the [integration] section of odoo.conf.",
             )
-        scheme, _sep, token = headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(token.encode(), expected.encode()):
+        if not bearer_token_matches(headers.get("authorization", ""), [expected]):
             raise WebhookRefused(401, "unauthorized", "Send the metrics token as a bearer token.")
 
     @api.model

@@ -1,16 +1,15 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-import hmac
 import json
 import logging
 import time
 
-from odoo import api, fields, models
+from odoo import api, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from ..exceptions import PayloadValidationError, WebhookRefused
 from ..lib.openapi import build_document
-from ..lib.webhook_signature import SignatureError, verify
+from ..lib.webhook_signature import SignatureError, bearer_token_matches, verify
 
 _logger = logging.getLogger(__name__)
 
@@ -18,6 +17,11 @@ JSON_CONTENT_TYPES = ("application/json",)
 BATCH_CONTENT_TYPES = ("application/json", "application/x-ndjson")
 MAX_BATCH_ITEMS = 500
 UNAUTHORIZED = "The request is not authenticated: check the signature headers or the token."
+
+
+def media_type(content_type):
+    """'application/json; charset=utf-8' -> 'application/json'."""
+    return (content_type or "").split(";")[0].strip().lower()
 
 
 class IntegrationWebhook(models.AbstractModel):
@@ -57,7 +61,7 @@ class IntegrationWebhook(models.AbstractModel):
         backend, key = self._accept_call(
             backend_code, flow_code, headers, body, content_type, BATCH_CONTENT_TYPES
         )
-        if content_type.split(";")[0].strip().lower() == "application/x-ndjson":
+        if media_type(content_type) == "application/x-ndjson":
             lines = [line for line in body.splitlines() if line.strip()]
             items = [self._parse_json(line, f"line {number}") for number, line in enumerate(lines, 1)]
         else:
@@ -77,9 +81,7 @@ class IntegrationWebhook(models.AbstractModel):
                 with self.env.cr.savepoint():
                     status, answer = self._ingest_one(backend, flow_code, payload, item_key, headers)
             except WebhookRefused as refused:
-                status, answer = refused.status, {"error": refused.code, "message": refused.message}
-                if refused.details is not None:
-                    answer["details"] = refused.details
+                status, answer = refused.status, refused.as_dict()
             answers.append({"index": index, "status": status, **answer})
         accepted = sum(1 for answer in answers if answer["status"] in (200, 202))
         return 200, {"accepted": accepted, "refused": len(answers) - accepted, "items": answers}
@@ -131,11 +133,8 @@ class IntegrationWebhook(models.AbstractModel):
         """The OpenAPI document of the backend's inbound contracts in force (newest version of each)."""
         backend = self._find_backend(backend_code)
         self._authenticate(backend, headers, b"")
-        today = fields.Date.context_today(self)
-        newest = {}
-        for flow in backend.flow_ids.filtered(lambda f: f.direction == "inbound").sorted("version"):
-            if flow._accepts_on(today):
-                newest[flow.code] = flow
+        inbound = backend.flow_ids.filtered(lambda flow: flow.direction == "inbound")
+        newest = {flow.code: flow for flow in inbound._in_force().sorted("version")}
         contracts = [
             {
                 "code": flow.code,
@@ -174,7 +173,7 @@ class IntegrationWebhook(models.AbstractModel):
             raise WebhookRefused(
                 413, "body_too_large", f"The body is larger than {backend.max_body_bytes} bytes."
             )
-        if (content_type or "").split(";")[0].strip().lower() not in content_types:
+        if media_type(content_type) not in content_types:
             raise WebhookRefused(
                 415, "unsupported_media_type", f"Send the body as {' or '.join(content_types)}."
             )
@@ -192,10 +191,7 @@ class IntegrationWebhook(models.AbstractModel):
             _logger.warning("backend %s has no usable %s credential: call refused", backend.code, kind)
             raise WebhookRefused(401, "unauthorized", UNAUTHORIZED)
         if kind == "token":
-            scheme, _sep, token = headers.get("authorization", "").partition(" ")
-            if scheme.lower() != "bearer" or not any(
-                hmac.compare_digest(token.encode(), secret.encode()) for secret in secrets
-            ):
+            if not bearer_token_matches(headers.get("authorization", ""), secrets):
                 raise WebhookRefused(401, "unauthorized", UNAUTHORIZED)
             return None
         try:
@@ -263,8 +259,7 @@ class IntegrationWebhook(models.AbstractModel):
             raise WebhookRefused(
                 404, "unknown_flow", f"Backend {backend.code} has no contract '{flow_code}'."
             )
-        today = fields.Date.context_today(self)
-        if not any(flow._accepts_on(today) for flow in flows):
+        if not flows._in_force():
             raise WebhookRefused(
                 403, "flow_not_allowed", f"The contract '{flow_code}' of {backend.code} is not in force."
             )

@@ -36,18 +36,23 @@ fail() {
 }
 is_root() { [ "$(id -u)" -eq 0 ]; }
 
+# Install Debian package $1 into the system (for $2, said in the messages).
+apt_install() {
+    is_root || fail "$1 is not installed and this user cannot install it" \
+        "run 'sudo apt-get install $1' once, then run this command again"
+    echo "    installing Debian's $1 package ($2)"
+    apt-get update -qq >/dev/null \
+        || fail "'apt-get update' failed" "check that Debian's package archive is reachable"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$1" >/dev/null \
+        || fail "'apt-get install $1' failed" "check the network and free disk space (df -h)"
+}
+
 # --- PostgreSQL ---------------------------------------------------------------
 
 ensure_postgres() {
     step "PostgreSQL server"
     if ! command -v pg_lsclusters >/dev/null || [ -z "$(pg_lsclusters -h 2>/dev/null)" ]; then
-        is_root || fail "PostgreSQL is not installed and this user cannot install it" \
-            "run 'sudo apt-get install postgresql' once, then run this command again"
-        echo "    installing Debian's postgresql package"
-        apt-get update -qq >/dev/null \
-            || fail "'apt-get update' failed" "check that Debian's package archive is reachable"
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null \
-            || fail "'apt-get install postgresql' failed" "check the network and free disk space (df -h)"
+        apt_install postgresql "the database server"
     fi
     local version name status
     read -r version name _ status _ < <(pg_lsclusters -h | head -n 1)
@@ -245,12 +250,7 @@ run_odoo() { "$PY" -m odoo -c "$ODOO_CONF" "$@"; }
 ensure_browser() {
     step "Chromium for the browser tests"
     command -v chromium >/dev/null || command -v chromium-browser >/dev/null && return 0
-    is_root || fail "Chromium is not installed and this user cannot install it" \
-        "run 'sudo apt-get install chromium' once, then run this command again"
-    echo "    installing Debian's chromium package"
-    apt-get update -qq >/dev/null || fail "'apt-get update' failed" "check that Debian's package archive is reachable"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null \
-        || fail "'apt-get install chromium' failed" "check the network and free disk space (df -h)"
+    apt_install chromium "the browser tests"
 }
 
 ensure_all() {
