@@ -7,5 +7,6 @@
     "author": "Integration Suite",
     "license": "LGPL-3",
     "depends": ["integration_base"],
+    "data": ["data/integration_event_data.xml"],
     "installable": True,
 }

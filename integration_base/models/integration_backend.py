@@ -4,6 +4,9 @@ import re
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
+from ..exceptions import IntegrationBusinessError
+from ..lib.webhook_signature import signature
+
 BACKEND_CODE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{1,62}$")
 
 # Systems that run inside one plant; an EDI partner or a generic system does not.
@@ -27,8 +30,9 @@ class IntegrationBackend(models.Model):
 
     _name = "integration.backend"
     _description = "Integration Backend"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "integration.health.figures"]
     _order = "name"
+    _health_message_field = "backend_id"
 
     name = fields.Char(required=True, tracking=True)
     code = fields.Char(
@@ -253,6 +257,39 @@ class IntegrationBackend(models.Model):
             )
         )
         return {"message_id": message.id, "state": message.state, "duplicate": not created}
+
+    def _get_credential(self, kind):
+        """The backend's credential of ``kind`` that holds a secret (empty if none)."""
+        self.ensure_one()
+        return self.credential_ids.filtered(lambda c: c.kind == kind and c.has_secret)[:1]
+
+    def _outbound_headers(self, webhook_id, timestamp, body):
+        """The headers of a delivery to this backend: Standard Webhooks signed, or a bearer token.
+
+        The backend's authentication method applies both ways: a system that
+        signs its calls to Odoo checks Odoo's signature with the same key.
+        """
+        self.ensure_one()
+        kind = "hmac" if self.auth_method == "hmac" else "token"
+        credential = self._get_credential(kind)
+        if not credential:
+            raise IntegrationBusinessError(
+                _(
+                    "Backend %(backend)s has no %(kind)s credential to deliver with.",
+                    backend=self.display_name,
+                    kind=kind,
+                )
+            )
+        headers = {
+            "Content-Type": "application/json",
+            "webhook-id": webhook_id,
+            "webhook-timestamp": str(timestamp),
+        }
+        if kind == "hmac":
+            headers["webhook-signature"] = signature(credential._get_secret(), webhook_id, timestamp, body)
+        else:
+            headers["Authorization"] = f"Bearer {credential._get_secret()}"
+        return headers
 
     def _queue_channel(self):
         """The job channel of this backend: one per backend, under ``root.integration``."""

@@ -1,4 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from datetime import timedelta
+
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
@@ -17,8 +19,9 @@ class IntegrationFlow(models.Model):
 
     _name = "integration.flow"
     _description = "Integration Flow (message contract)"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "integration.health.figures"]
     _order = "backend_id, code, version desc"
+    _health_message_field = "flow_id"
     _rec_names_search = ["name", "code"]
 
     name = fields.Char(required=True, tracking=True)
@@ -119,6 +122,16 @@ class IntegrationFlow(models.Model):
     )
     description = fields.Html()
 
+    # Reconciliation flows (processors inheriting integration.reconciliation.processor)
+    reconciliation_threshold_percent = fields.Float(
+        string="Alert Above (%)",
+        default=0.0,
+        tracking=True,
+        help="For reconciliation contracts: the business owner gets a to-do when a line's "
+        "difference exceeds this percentage of the larger of the external and Odoo quantities. "
+        "0 alerts on any discrepancy.",
+    )
+
     _code_version_unique = models.Constraint(
         "UNIQUE(backend_id, code, direction, version)",
         "This backend already has this version of the contract.",
@@ -169,8 +182,13 @@ class IntegrationFlow(models.Model):
         return parse_schema(self.schema)
 
     def _get_processor(self):
-        """The processor model that applies this flow's inbound messages."""
+        """The processor model that applies (inbound) or delivers (outbound) this flow's messages.
+
+        An outbound contract without a processor of its own is POSTed as it is.
+        """
         self.ensure_one()
+        if not self.processor and self.direction == "outbound":
+            return self.env["integration.processor"]
         if not self.processor or self.processor not in self.env:
             raise UserError(_("Contract %s has no processor: choose one on the flow.", self.display_name))
         return self.env[self.processor]
@@ -185,6 +203,85 @@ class IntegrationFlow(models.Model):
             lambda flow: flow.state == "active"
             or (flow.state == "deprecated" and (not flow.sunset_date or day <= flow.sunset_date))
         )
+
+    # ------------------------------------------------------------------
+    # Alerting: one activity per problem, for the contract's owner
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _cron_check_health(self):
+        """Tell each contract's owner about late and stuck messages, once per problem.
+
+        A problem is "messages of this contract are past their SLA" or
+        "messages of this contract are stuck" (processing or queued for longer
+        than ``integration_base.stuck_minutes``). Each gets one activity on the
+        contract, kept up to date while the problem lasts and marked done when
+        it is gone, so that a hundred late messages make one to-do, not a
+        hundred.
+        """
+        now = fields.Datetime.now()
+        stuck_minutes = int(
+            self.env["ir.config_parameter"].sudo().get_param("integration_base.stuck_minutes", 30)
+        )
+        stuck_before = now - timedelta(minutes=stuck_minutes)
+        Message = self.env["integration.message"]
+        for flow in self.search([("state", "in", ("active", "deprecated"))]):
+            late = (
+                Message.search_count(
+                    [
+                        ("flow_id", "=", flow.id),
+                        ("state", "not in", ("done", "cancelled")),
+                        ("received_at", "<", now - timedelta(seconds=flow.sla_seconds)),
+                    ]
+                )
+                if flow.sla_seconds > 0
+                else 0
+            )
+            stuck = Message.search_count(
+                [
+                    ("flow_id", "=", flow.id),
+                    "|",
+                    "&",
+                    ("state", "=", "processing"),
+                    ("started_at", "<", stuck_before),
+                    "&",
+                    ("state", "=", "queued"),
+                    ("write_date", "<", stuck_before),
+                ]
+            )
+            flow._alert(
+                "integration_base.mail_activity_type_integration_sla",
+                late,
+                _(
+                    "%(count)s message(s) of %(flow)s are past their SLA of %(sla)s s.",
+                    count=late,
+                    flow=flow.display_name,
+                    sla=flow.sla_seconds,
+                ),
+            )
+            flow._alert(
+                "integration_base.mail_activity_type_integration_stuck",
+                stuck,
+                _(
+                    "%(count)s message(s) of %(flow)s have not moved for %(minutes)s minutes: is the job "
+                    "runner running?",
+                    count=stuck,
+                    flow=flow.display_name,
+                    minutes=stuck_minutes,
+                ),
+            )
+
+    def _alert(self, activity_type_xmlid, count, note):
+        """Keep one open activity of this type while ``count`` is positive; close it when it drops to 0."""
+        self.ensure_one()
+        activity_type = self.env.ref(activity_type_xmlid)
+        open_activity = self.activity_ids.filtered(lambda a: a.activity_type_id == activity_type)
+        if count and open_activity:
+            open_activity.note = note
+        elif count:
+            self.activity_schedule(activity_type_xmlid, user_id=self.owner_id.id, note=note)
+        elif open_activity:
+            open_activity.action_feedback(feedback=_("Resolved: no message is affected any more."))
 
     def action_activate(self):
         """Put contracts in force. Only integration managers may, as it changes what plants may send."""

@@ -2,6 +2,8 @@
 import hashlib
 import json
 import logging
+import random
+import time
 import traceback
 import uuid
 from datetime import timedelta
@@ -13,9 +15,12 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools import mute_logger
 
 from ..exceptions import (
+    DeliveryFailed,
+    DeliveryRefused,
     IntegrationBusinessError,
     PayloadValidationError,
 )
+from ..lib import http_delivery
 from ..lib.json_contract import format_errors, resolve_pointer_text, validation_errors
 
 _logger = logging.getLogger(__name__)
@@ -121,6 +126,20 @@ class IntegrationMessage(models.Model):
     duration = fields.Float(compute="_compute_duration", store=True, help="Seconds from arrival to done.")
     link_ids = fields.One2many("integration.message.link", "message_id", string="Records", readonly=True)
     job_id = fields.Many2one("queue.job", string="Queue Job", readonly=True, index="btree_not_null")
+    event_code = fields.Char(
+        string="Event", readonly=True, index="btree_not_null", help="The business event that raised it."
+    )
+    payload_pending = fields.Boolean(
+        readonly=True,
+        help="The outbound payload could not be built when the event happened; it is built again "
+        "when the message is retried.",
+    )
+    exception_since = fields.Datetime(
+        readonly=True, help="When the message was parked in exception, waiting for someone."
+    )
+    delivery_attempt_ids = fields.One2many(
+        "integration.delivery.attempt", "message_id", string="Delivery Attempts", readonly=True
+    )
     flow_owner_id = fields.Many2one(related="flow_id.owner_id", string="Business Owner")
 
     _idempotency_key_unique = models.Constraint(
@@ -156,6 +175,8 @@ class IntegrationMessage(models.Model):
         version=None,
         direction="inbound",
         parent=None,
+        ordering_key=None,
+        event_code=None,
     ):
         """Store a message and enqueue its processing, once.
 
@@ -199,8 +220,9 @@ class IntegrationMessage(models.Model):
             "payload": json.dumps(payload, indent=2, sort_keys=True, ensure_ascii=False),
             "idempotency_key": key,
             "correlation_id": correlation_id or (parent and parent.correlation_id) or str(uuid.uuid4()),
-            "ordering_key": resolve_pointer_text(payload, flow.ordering_key_pointer),
+            "ordering_key": ordering_key or resolve_pointer_text(payload, flow.ordering_key_pointer),
             "parent_id": parent.id if parent else False,
+            "event_code": event_code,
         }
         try:
             with self.env.cr.savepoint(), mute_logger("odoo.sql_db"):
@@ -211,6 +233,71 @@ class IntegrationMessage(models.Model):
         if flow.sync_policy == "realtime":
             message._enqueue()
         return message, True
+
+    @api.model
+    def _ingest_event(self, flow, event_code, record, correlation_id=None):
+        """Store the outbound message of contract ``flow`` about ``record`` after ``event_code``.
+
+        Messages raised by events about one record are delivered in the order
+        the events happened (the record is their ordering key). When the
+        processor cannot build the payload for a business reason, the event is
+        not lost: the message is kept in exception and built again on retry.
+        """
+        values = {
+            "idempotency_key": f"{event_code}:{record._name}:{record.id}:{uuid.uuid4().hex}",
+            "correlation_id": correlation_id,
+            "version": flow.version,
+            "direction": "outbound",
+            "ordering_key": f"{record._name},{record.id}",
+            "event_code": event_code,
+        }
+        try:
+            with self.env.cr.savepoint():
+                payload = flow._get_processor()._prepare_payload(flow, record, event_code)
+                message, _created = self._ingest(flow.backend_id, flow.code, payload, **values)
+        except (IntegrationBusinessError, PayloadValidationError) as error:
+            message = self._store_pending(flow, record, values)
+            message._park_as_exception(error, fields.Datetime.now())
+        message._link_records(record)
+        return message
+
+    def _store_pending(self, flow, record, values):
+        """A message whose payload is still to be built: it names its record instead."""
+        reference = {"event": values["event_code"], "model": record._name, "id": record.id}
+        return self.create(
+            {
+                "backend_id": flow.backend_id.id,
+                "flow_id": flow.id,
+                "flow_code": flow.code,
+                "direction": "outbound",
+                "payload": json.dumps(reference, indent=2, sort_keys=True),
+                "payload_pending": True,
+                "idempotency_key": values["idempotency_key"],
+                "correlation_id": values["correlation_id"] or str(uuid.uuid4()),
+                "ordering_key": values["ordering_key"],
+                "event_code": values["event_code"],
+            }
+        )
+
+    def _build_pending_payload(self):
+        """Build, check and keep the payload of a message whose event could not be turned into one."""
+        source = self.link_ids[:1]
+        record = self.env[source.res_model].browse(source.res_id).exists() if source else None
+        if not record:
+            raise IntegrationBusinessError(_("The record this message was about no longer exists."))
+        payload = self.flow_id._get_processor()._prepare_payload(self.flow_id, record, self.event_code)
+        errors = validation_errors(payload, self.flow_id._get_schema())
+        if errors:
+            raise IntegrationBusinessError(
+                _("The built payload breaks its contract:\n%s", format_errors(errors))
+            )
+        super().write(
+            {
+                "payload": json.dumps(payload, indent=2, sort_keys=True, ensure_ascii=False),
+                "payload_pending": False,
+            }
+        )
+        return payload
 
     @api.model
     def _find_contract(self, backend, flow_code, direction, version=None):
@@ -289,7 +376,7 @@ class IntegrationMessage(models.Model):
             with self.env.cr.savepoint():
                 self.state = "processing"
                 processor = self.flow_id._get_processor()
-                payload = json.loads(self.payload)
+                payload = self._build_pending_payload() if self.payload_pending else json.loads(self.payload)
                 if self.direction == "inbound":
                     records = processor._process_inbound(self, payload)
                 else:
@@ -307,15 +394,24 @@ class IntegrationMessage(models.Model):
                         "error_detail": False,
                         "missing_model": False,
                         "missing_code": False,
+                        "exception_since": False,
                     }
                 )
         except IntegrationBusinessError as error:
+            self._log_attempt(error)
             self._park_as_exception(error, started_at)
             return False
         except Exception as error:
+            self._log_attempt(error)
             self._record_technical_failure(error, started_at)
             return False
         return True
+
+    def _log_attempt(self, error):
+        """Keep the delivery attempt a failure carries: the processing savepoint rolled it back."""
+        attempt = getattr(error, "attempt", None)
+        if attempt:
+            self.env["integration.delivery.attempt"].create(attempt)
 
     def _link_records(self, records):
         if not records:
@@ -337,6 +433,7 @@ class IntegrationMessage(models.Model):
                 "error_detail": False,
                 "missing_model": getattr(error, "res_model", False),
                 "missing_code": getattr(error, "external_code", False),
+                "exception_since": fields.Datetime.now(),
             }
         )
         self.activity_schedule(
@@ -362,12 +459,81 @@ class IntegrationMessage(models.Model):
             values.update(state="dead", next_retry_at=False)
             _logger.error("message %s is dead after %s attempts", self.id, attempts, exc_info=error)
         else:
-            delay = flow.retry_backoff_seconds * 2 ** (attempts - 1)
+            delay = self._retry_delay(attempts, getattr(error, "retry_after", None))
             values.update(state="failed", next_retry_at=fields.Datetime.now() + timedelta(seconds=delay))
             _logger.info("message %s failed (attempt %s), retry in %ss: %s", self.id, attempts, delay, error)
         self.write(values)
         if values["state"] == "failed":
             self.backend_id._enqueue_processing(eta=values["next_retry_at"])
+
+    def _retry_delay(self, attempts, asked=None):
+        """Seconds before the next try: exponential backoff with jitter, at least what the receiver asked.
+
+        The jitter (the delay is drawn between half and all of the backoff)
+        spreads the retries of many messages that failed together, so that a
+        recovering partner is not hit by all of them at the same second.
+        """
+        backoff = self.flow_id.retry_backoff_seconds * 2 ** (attempts - 1)
+        delay = round(backoff / 2 + random.uniform(0, backoff / 2))
+        return max(delay, asked or 0)
+
+    # ------------------------------------------------------------------
+    # Delivery (outbound)
+    # ------------------------------------------------------------------
+
+    def _deliver(self, payload):
+        """POST the message to its backend, signed, and log the attempt.
+
+        The body follows the Standard Webhooks shape (``type``, ``timestamp``,
+        ``data``); ``webhook-id`` stays the same across retries so that the
+        receiver can drop a copy it already has. A 2xx delivers; no answer,
+        429 or 5xx raises :class:`DeliveryFailed` (retried with backoff); any
+        other answer raises :class:`DeliveryRefused` (exception for a person).
+        """
+        self.ensure_one()
+        backend = self.backend_id
+        if not backend.outbound_url:
+            raise IntegrationBusinessError(
+                _("Backend %s has no outbound URL: set it on the backend, then retry.", backend.display_name)
+            )
+        webhook_id = f"{self.flow_code}.{self.idempotency_key}"
+        timestamp = int(time.time())
+        body = canonical_json(
+            {
+                "type": self.flow_code,
+                "version": self.flow_version,
+                "timestamp": fields.Datetime.now().isoformat() + "Z",
+                "correlation_id": self.correlation_id,
+                "data": payload,
+            }
+        ).encode()
+        headers = backend._outbound_headers(webhook_id, timestamp, body)
+        result = http_delivery.post(
+            backend.outbound_url, body, headers, backend.connect_timeout, backend.read_timeout
+        )
+        outcome = http_delivery.outcome(result)
+        attempt = {
+            "message_id": self.id,
+            "url": backend.outbound_url,
+            "status_code": result.status_code or 0,
+            "latency_ms": result.latency_ms,
+            "outcome": outcome,
+            "error": result.error,
+            "response_excerpt": result.excerpt,
+        }
+        if outcome == http_delivery.DELIVERED:
+            self.env["integration.delivery.attempt"].create(attempt)
+            return
+        answer = result.error or f"HTTP {result.status_code}: {result.excerpt[:200]}"
+        if outcome == http_delivery.RETRY:
+            raise DeliveryFailed(
+                _("%(backend)s did not take the message: %(answer)s", backend=backend.code, answer=answer),
+                attempt,
+                retry_after=result.retry_after,
+            )
+        raise DeliveryRefused(
+            _("%(backend)s refused the message: %(answer)s", backend=backend.code, answer=answer), attempt
+        )
 
     # ------------------------------------------------------------------
     # Resolution by operators

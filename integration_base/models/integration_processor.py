@@ -9,7 +9,8 @@ class IntegrationProcessor(models.AbstractModel):
 
     A connector declares ``_name = "integration.processor.<something>"`` with
     ``_inherit = "integration.processor"`` and implements the methods of the
-    directions it handles; flows then choose it by that name. The engine calls
+    directions it handles (``_prepare_payload`` for outbound contracts fed
+    by events); flows then choose it by that name. The engine calls
     them inside a savepoint with the message's ``done`` state, so the effect
     and the state are committed together or not at all. Processors raise
     :class:`~odoo.addons.integration_base.exceptions.IntegrationBusinessError`
@@ -30,7 +31,20 @@ class IntegrationProcessor(models.AbstractModel):
         )
 
     def _process_outbound(self, message, payload):
-        """Deliver an outbound ``payload`` to the backend; returns nothing."""
+        """Deliver an outbound ``payload`` to the backend.
+
+        By default it is POSTed, signed, to the backend's outbound URL; a
+        processor overrides this for another transport (a file drop, a queue).
+        """
+        message._deliver(payload)
+
+    def _prepare_payload(self, flow, record, event_code):
+        """The outbound payload of ``flow`` for ``record``, when event ``event_code`` happened to it.
+
+        Connectors implement this for the outbound contracts they offer. It may
+        raise a business error (a product without a code at the partner, say):
+        the message is then kept in exception and built again when retried.
+        """
         raise IntegrationBusinessError(
-            _("Contract %s has no way to deliver outbound messages.", message.flow_id.display_name)
+            _("Contract %s does not know how to build its messages from events.", flow.display_name)
         )

@@ -4,3 +4,4 @@ from . import test_lib
 from . import test_web_client
 from . import test_health
 from . import test_metrics
+from . import test_reconciliation

@@ -3,6 +3,14 @@
 
 from odoo.tests import BaseCase, tagged
 
+from odoo.addons.integration_base.lib.http_delivery import (
+    DELIVERED,
+    REFUSED,
+    RETRY,
+    DeliveryResult,
+    outcome,
+    retry_after_seconds,
+)
 from odoo.addons.integration_base.lib.json_contract import (
     format_errors,
     parse_schema,
@@ -67,3 +75,21 @@ class TestSecretBox(BaseCase):
             SecretBox([])
         with self.assertRaisesRegex(MasterKeyError, "not a valid Fernet key"):
             SecretBox(["not-a-key"])
+
+
+@tagged("post_install", "-at_install")
+class TestHttpDelivery(BaseCase):
+    def test_outcome_of_each_answer(self):
+        def answer(status):
+            return outcome(DeliveryResult(status, 5, ""))
+
+        self.assertEqual([answer(s) for s in (200, 201, 204)], [DELIVERED] * 3)
+        self.assertEqual([answer(s) for s in (None, 408, 425, 429, 500, 502, 503, 504)], [RETRY] * 8)
+        self.assertEqual([answer(s) for s in (301, 400, 401, 403, 404, 409, 422)], [REFUSED] * 7)
+
+    def test_retry_after_as_delay_or_date(self):
+        self.assertEqual(retry_after_seconds("120"), 120)
+        self.assertEqual(retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412420), 60)
+        self.assertEqual(retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412600), 0)
+        self.assertIsNone(retry_after_seconds("soon"))
+        self.assertIsNone(retry_after_seconds(None))

@@ -1,1 +1,2 @@
 from . import partner_processor
+from . import res_partner

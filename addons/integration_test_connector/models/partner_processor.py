@@ -29,3 +29,12 @@ class PartnerProcessor(models.AbstractModel):
         return self.env["res.partner"].create(
             {"name": payload["name"], "ref": payload["ref"], "country_id": country.id}
         )
+
+    def _prepare_payload(self, flow, record, event_code):
+        """The same contract outbound: any record becomes a ``ref`` and a ``name``."""
+        if record.display_name.startswith("!"):
+            raise IntegrationBusinessError(f"{record.display_name} cannot be sent: its name starts with '!'")
+        return {
+            "ref": record.ref if "ref" in record._fields and record.ref else str(record.id),
+            "name": record.display_name,
+        }

@@ -1,3 +1,5 @@
 from . import test_engine
 from . import test_security
 from . import test_webhook
+from . import test_delivery
+from . import test_monitoring

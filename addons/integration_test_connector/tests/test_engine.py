@@ -177,16 +177,24 @@ class TestProcessing(EngineCase):
         with freeze_time(start):
             self._drain()
         self.assertEqual((message.state, message.attempts), ("failed", 1))
-        self.assertEqual(message.next_retry_at, start + timedelta(seconds=60))
+        first_retry = message.next_retry_at
+        self.assertTrue(
+            start + timedelta(seconds=30) <= first_retry <= start + timedelta(seconds=60),
+            f"half to all of the 60 s backoff, not {first_retry}",
+        )
         self.assertIn("did not answer in time", message.error_message)
-        with freeze_time(start + timedelta(seconds=30)):
+        with freeze_time(start + timedelta(seconds=29)):
             self._drain()
         self.assertEqual(message.attempts, 1, "not due yet")
-        with freeze_time(start + timedelta(seconds=61)):
+        with freeze_time(first_retry):
             self._drain()
         self.assertEqual((message.state, message.attempts), ("failed", 2))
-        self.assertEqual(message.next_retry_at, start + timedelta(seconds=61 + 120))
-        with freeze_time(start + timedelta(seconds=182)):
+        second_retry = message.next_retry_at
+        self.assertTrue(
+            first_retry + timedelta(seconds=60) <= second_retry <= first_retry + timedelta(seconds=120),
+            f"the backoff doubles: 60 to 120 s after {first_retry}, not {second_retry}",
+        )
+        with freeze_time(second_retry):
             self._drain()
         self.assertEqual((message.state, message.attempts, message.error_kind), ("dead", 3, "technical"))
         self.assertFalse(message.next_retry_at)
