@@ -6,14 +6,13 @@ HTTP on localhost, fails once (503), then succeeds.
 """
 
 import importlib.util
-import json
 import time
 import uuid
 from pathlib import Path
 
 import pytest
 from standardwebhooks.webhooks import Webhook
-from test_engine import JOB_TIMEOUT, SCHEMA
+from test_engine import JOB_TIMEOUT, create_partner_contract
 
 SERVER_MODULE = Path(__file__).parents[1] / "integration_base" / "tests" / "partner_server.py"
 
@@ -44,20 +43,7 @@ def subscriber(odoo):
             "integration.credential", "create", {"backend_id": backend_id, "kind": "hmac", "secret": secret}
         )
         odoo.execute("integration.backend", "action_activate", [backend_id])
-        flow_id = odoo.execute(
-            "integration.flow",
-            "create",
-            {
-                "name": "Partner out",
-                "code": "test.partner",
-                "direction": "outbound",
-                "backend_id": backend_id,
-                "schema": json.dumps(SCHEMA),
-                "processor": "integration.processor.test.partner",
-                "retry_backoff_seconds": 1,
-            },
-        )
-        odoo.execute("integration.flow", "action_activate", [flow_id])
+        create_partner_contract(odoo, backend_id, direction="outbound", retry_backoff_seconds=1)
         [event_id] = odoo.execute("integration.event", "search", [["code", "=", "test.partner.created"]])
         subscription_id = odoo.execute(
             "integration.subscription",

@@ -18,11 +18,8 @@ SCHEMA = {
 JOB_TIMEOUT = 60
 
 
-@pytest.fixture(scope="module")
-def backend_id(odoo):
-    code = f"e2e-engine-{uuid.uuid4().hex[:8]}"
-    backend_id = odoo.execute("integration.backend", "create", {"name": "E2E engine", "code": code})
-    odoo.execute("integration.backend", "action_activate", [backend_id])
+def create_partner_contract(odoo, backend_id, **values):
+    """Put the test connector's partner contract in force on a backend."""
     flow_id = odoo.execute(
         "integration.flow",
         "create",
@@ -32,9 +29,19 @@ def backend_id(odoo):
             "backend_id": backend_id,
             "schema": json.dumps(SCHEMA),
             "processor": "integration.processor.test.partner",
+            **values,
         },
     )
     odoo.execute("integration.flow", "action_activate", [flow_id])
+    return flow_id
+
+
+@pytest.fixture(scope="module")
+def backend_id(odoo):
+    code = f"e2e-engine-{uuid.uuid4().hex[:8]}"
+    backend_id = odoo.execute("integration.backend", "create", {"name": "E2E engine", "code": code})
+    odoo.execute("integration.backend", "action_activate", [backend_id])
+    create_partner_contract(odoo, backend_id)
     return backend_id
 
 
