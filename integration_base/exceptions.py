@@ -5,8 +5,10 @@ A *business* error means the message cannot be applied as it is: a human must
 act (create a mapping, fix the payload, correct the order), so the message is
 parked in ``exception`` at once. A *technical* error means the same message
 may well succeed later (a lock, a timeout, a partner's server down), so it is
-retried with backoff. Anything a processor raises that is not a business error
-counts as technical.
+retried with backoff. Odoo's own ``UserError`` (and its kinds, such as
+``ValidationError``) counts as business: it is Odoo refusing the change, which
+retrying will not make it accept. Anything else a processor raises counts as
+technical.
 """
 
 from odoo.exceptions import UserError

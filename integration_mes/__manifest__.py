@@ -7,6 +7,14 @@
     "author": "Integration Suite",
     "license": "LGPL-3",
     "depends": ["integration_base", "mrp"],
-    "data": ["views/integration_backend_views.xml"],
+    "data": [
+        "security/ir.model.access.csv",
+        "security/mes_security.xml",
+        "data/integration_event_data.xml",
+        "data/integration_subscription_data.xml",
+        "views/integration_backend_views.xml",
+        "views/mes_quality_hold_views.xml",
+        "views/mrp_production_views.xml",
+    ],
     "installable": True,
 }

@@ -3,6 +3,7 @@ import re
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools import file_open
 
 from ..exceptions import IntegrationBusinessError
 from ..lib.webhook_signature import signature
@@ -257,6 +258,32 @@ class IntegrationBackend(models.Model):
             )
         )
         return {"message_id": message.id, "state": message.state, "duplicate": not created}
+
+    def _install_contracts(self, module, contracts):
+        """Create, as drafts, the contracts of a connector that this backend does not have yet.
+
+        ``contracts`` lists dicts with the flow's values and ``schema_file``, a
+        JSON Schema under ``<module>/data/contracts/``. A manager reviews and
+        activates them; existing versions are left alone. Returns the new flows.
+        """
+        self.ensure_one()
+        Flow = self.env["integration.flow"]
+        created = Flow
+        for contract in contracts:
+            values = dict(contract)
+            with file_open(f"{module}/data/contracts/{values.pop('schema_file')}") as schema:
+                values["schema"] = schema.read()
+            exists = Flow.search_count(
+                [
+                    ("backend_id", "=", self.id),
+                    ("code", "=", values["code"]),
+                    ("direction", "=", values["direction"]),
+                    ("version", "=", values.get("version", 1)),
+                ]
+            )
+            if not exists:
+                created |= Flow.create({**values, "backend_id": self.id, "owner_id": self.owner_id.id})
+        return created
 
     def _get_credential(self, kind):
         """The backend's credential of ``kind`` that holds a secret (empty if none)."""

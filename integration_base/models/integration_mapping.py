@@ -114,14 +114,22 @@ class IntegrationMapping(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         mappings = super().create([self._split_record_ref(dict(vals)) for vals in vals_list])
+        Message = self.env["integration.message"].sudo()
         for mapping in mappings:
-            self.env["integration.message"].sudo()._retry_waiting_for_mapping(
-                mapping._missing_key(), mapping.external_code, mapping.backend_id, mapping.warehouse_id
-            )
+            scope = (mapping.backend_id, mapping.warehouse_id)
+            Message._retry_waiting_for_mapping(mapping._missing_key(), mapping.external_code, *scope)
+            if mapping.kind == "record":
+                # Outbound messages wait for the code of a record (see _external_code).
+                Message._retry_waiting_for_mapping(mapping.res_model, mapping._record_ref_key(), *scope)
         return mappings
 
     def write(self, vals):
         return super().write(self._split_record_ref(dict(vals)))
+
+    def _record_ref_key(self):
+        """``model,id`` of the mapped record, as outbound messages waiting for its code record it."""
+        self.ensure_one()
+        return f"{self.res_model},{self.res_id}"
 
     def _missing_key(self):
         """What a message records as missing when it lacks this kind of mapping."""
@@ -131,6 +139,21 @@ class IntegrationMapping(models.Model):
     @api.model
     def _find(self, backend, external_code, res_model=None, value_set=None):
         """The most specific active mapping of ``external_code`` for ``backend``."""
+        return self._most_specific(
+            backend,
+            [
+                ("external_code", "=", external_code),
+                ("res_model", "=", res_model or False),
+                ("value_set", "=", value_set or False),
+            ],
+        )
+
+    @api.model
+    def _most_specific(self, backend, domain):
+        """Among the active mappings matching ``domain`` that serve ``backend``, the most specific one:
+
+        the backend's own, then its plant's, then the company-wide one.
+        """
         scopes = [
             ("backend_id", "=", backend.id),
             "&",
@@ -141,17 +164,32 @@ class IntegrationMapping(models.Model):
             ("warehouse_id", "=", False),
         ]
         candidates = self.sudo().search(
-            [
-                ("external_code", "=", external_code),
-                ("res_model", "=", res_model or False),
-                ("value_set", "=", value_set or False),
-                ("company_id", "=", backend.company_id.id),
-                "|",
-                "|",
-                *scopes,
-            ]
+            [*domain, ("company_id", "=", backend.company_id.id), "|", "|", *scopes]
         )
         return candidates.sorted(lambda m: (not m.backend_id, not m.warehouse_id))[:1]
+
+    @api.model
+    def _external_code(self, backend, record):
+        """The code ``backend`` uses for the Odoo ``record``: the reverse of :meth:`_lookup`.
+
+        For outbound messages. Raises a business error naming the record when
+        it has no mapping; creating the mapping retries the waiting messages.
+        """
+        mapping = self._most_specific(backend, [("res_model", "=", record._name), ("res_id", "=", record.id)])
+        if not mapping:
+            raise MissingMappingError(
+                _(
+                    "%(record)s (%(model)s) has no code at %(backend)s. Create the mapping under "
+                    "Integration > Configuration > Mappings: the messages waiting for it are then "
+                    "retried by themselves.",
+                    record=record.display_name,
+                    model=record._description,
+                    backend=backend.display_name,
+                ),
+                record._name,
+                f"{record._name},{record.id}",
+            )
+        return mapping.external_code
 
     @api.model
     def _lookup(self, backend, res_model, external_code):

@@ -255,7 +255,7 @@ class IntegrationMessage(models.Model):
             with self.env.cr.savepoint():
                 payload = flow._get_processor()._prepare_payload(flow, record, event_code)
                 message, _created = self._ingest(flow.backend_id, flow.code, payload, **values)
-        except (IntegrationBusinessError, PayloadValidationError) as error:
+        except UserError as error:
             message = self._store_pending(flow, record, values)
             message._park_as_exception(error, fields.Datetime.now())
         message._link_records(record)
@@ -397,7 +397,8 @@ class IntegrationMessage(models.Model):
                         "exception_since": False,
                     }
                 )
-        except IntegrationBusinessError as error:
+        except UserError as error:
+            # Odoo's own refusals (a done work order cannot start) need a person as much as ours do.
             self._log_attempt(error)
             self._park_as_exception(error, started_at)
             return False
@@ -603,14 +604,23 @@ class IntegrationMessage(models.Model):
         elif warehouse:
             domain.append(("warehouse_id", "=", warehouse.id))
         waiting = self.search(domain)
-        if waiting:
-            waiting.activity_ids.action_feedback(feedback=_("Mapping created"))
-            for message in waiting:
-                message.message_post(
-                    body=_("Retried automatically: the mapping for %(code)s now exists.", code=external_code)
-                )
-            waiting._enqueue()
+        waiting._retry_by_itself(
+            _("Mapping created"),
+            _("Retried automatically: the mapping for %(code)s now exists.", code=external_code),
+        )
         return waiting
+
+    def _retry_by_itself(self, feedback, note):
+        """Retry these messages because what they waited for happened (a mapping, a release...).
+
+        Their activities are closed with ``feedback`` and ``note`` goes to their chatter.
+        """
+        if not self:
+            return
+        self.activity_ids.action_feedback(feedback=feedback)
+        for message in self:
+            message.message_post(body=note)
+        self._enqueue()
 
     # ------------------------------------------------------------------
     # Crons: they only search and enqueue

@@ -72,8 +72,9 @@ class IntegrationMetrics(models.AbstractModel):
             durations += histogram_samples(
                 {"backend": code, "flow": flow}, DURATION_BUCKETS, buckets, total, count
             )
+        # clock_timestamp(): the age at this instant, not at the start of the transaction.
         cr.execute(
-            """SELECT b.code, extract(epoch FROM (now() at time zone 'utc') - min(m.received_at))
+            """SELECT b.code, extract(epoch FROM (clock_timestamp() at time zone 'utc') - min(m.received_at))
                  FROM integration_message m JOIN integration_backend b ON b.id = m.backend_id
                 WHERE m.state IN ('received', 'queued', 'failed')
              GROUP BY 1 ORDER BY 1"""

@@ -1,4 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from datetime import UTC, datetime
+
 from odoo import _, models
 
 from ..exceptions import IntegrationBusinessError
@@ -14,8 +16,9 @@ class IntegrationProcessor(models.AbstractModel):
     them inside a savepoint with the message's ``done`` state, so the effect
     and the state are committed together or not at all. Processors raise
     :class:`~odoo.addons.integration_base.exceptions.IntegrationBusinessError`
-    (or its ``MissingMappingError``) for anything a person must fix; any other
-    exception is a technical error and is retried.
+    (or its ``MissingMappingError``) for anything a person must fix, and so
+    does Odoo when it raises a ``UserError``; any other exception is a
+    technical error and is retried.
     """
 
     _name = "integration.processor"
@@ -24,7 +27,8 @@ class IntegrationProcessor(models.AbstractModel):
     def _process_inbound(self, message, payload):
         """Apply an inbound ``payload`` (already valid against its contract).
 
-        Returns the records created or changed, which are linked to the message.
+        Returns the records created or changed (a recordset, or a list of records of
+        several models), which are linked to the message.
         """
         raise IntegrationBusinessError(
             _("Contract %s cannot process inbound messages.", message.flow_id.display_name)
@@ -48,3 +52,18 @@ class IntegrationProcessor(models.AbstractModel):
         raise IntegrationBusinessError(
             _("Contract %s does not know how to build its messages from events.", flow.display_name)
         )
+
+    def _parse_datetime(self, value, what):
+        """The ISO 8601 date and time ``value`` of a payload, in UTC without time zone as Odoo stores it.
+
+        A value Odoo cannot read is a business error naming ``what`` it was.
+        """
+        if not value:
+            return False
+        try:
+            moment = datetime.fromisoformat(value)
+        except (TypeError, ValueError) as error:
+            raise IntegrationBusinessError(
+                _("The %(what)s '%(value)s' is not an ISO 8601 date and time.", what=what, value=value)
+            ) from error
+        return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment

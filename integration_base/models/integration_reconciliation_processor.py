@@ -1,10 +1,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from datetime import UTC, datetime
-
-from odoo import _, models
+from odoo import models
 from odoo.fields import Command
 
-from ..exceptions import IntegrationBusinessError, MissingMappingError
+from ..exceptions import MissingMappingError
 
 
 class IntegrationReconciliationProcessor(models.AbstractModel):
@@ -46,16 +44,7 @@ class IntegrationReconciliationProcessor(models.AbstractModel):
 
     def _snapshot_header(self, message, payload):
         """The reconciliation's values from the snapshot's ``snapshot_id`` and ``taken_at``."""
-        taken_at = payload.get("taken_at")
-        if taken_at:
-            try:
-                taken_at = datetime.fromisoformat(taken_at)
-            except ValueError as error:
-                raise IntegrationBusinessError(
-                    _("The snapshot's taken_at '%s' is not an ISO 8601 date and time.", taken_at)
-                ) from error
-            if taken_at.tzinfo:
-                taken_at = taken_at.astimezone(UTC).replace(tzinfo=None)
+        taken_at = self._parse_datetime(payload.get("taken_at"), "snapshot's taken_at")
         return {
             "snapshot_ref": payload.get("snapshot_id") or message.idempotency_key,
             "taken_at": taken_at or False,

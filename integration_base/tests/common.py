@@ -1,7 +1,10 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """Fixtures shared by the integration suite's tests (and the connectors')."""
 
+from urllib.parse import urlsplit
+
 from odoo.tests import TransactionCase, new_test_user
+from odoo.tests.common import HOST, _super_send
 
 
 class IntegrationCase(TransactionCase):
@@ -45,3 +48,18 @@ class IntegrationCase(TransactionCase):
                 **values,
             }
         )
+
+
+class LocalPartnerMixin:
+    """Lets deliveries reach a local :class:`~.partner_server.PartnerServer` as they would in production.
+
+    Odoo's test harness lets requests reach localhost only, and stretches
+    short timeouts (single numbers only) to 10 s; the partner server is local
+    and the timeouts under test are the backend's own (connect, read) pair.
+    """
+
+    @classmethod
+    def _request_handler(cls, session, request, /, **kwargs):
+        if urlsplit(request.url).hostname == HOST:
+            return _super_send(session, request, **kwargs)
+        return super()._request_handler(session, request, **kwargs)

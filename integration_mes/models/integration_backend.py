@@ -1,5 +1,53 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo import fields, models
+from odoo import _, fields, models
+from odoo.exceptions import UserError
+
+# The MES contracts this connector offers; their JSON Schemas are in data/contracts/.
+MES_CONTRACTS = [
+    {
+        "name": "Production order",
+        "code": "mes.production_order",
+        "direction": "outbound",
+        "processor": "integration.processor.mes.production_order",
+        "schema_file": "mes.production_order.v1.json",
+    },
+    {
+        "name": "Production confirmation",
+        "code": "mes.production_confirmation",
+        "direction": "inbound",
+        "processor": "integration.processor.mes.production_confirmation",
+        "schema_file": "mes.production_confirmation.v1.json",
+        "idempotency_key_pointer": "/event_id",
+        "ordering_key_pointer": "/order_ref",
+    },
+    {
+        "name": "Operation event",
+        "code": "mes.operation_event",
+        "direction": "inbound",
+        "processor": "integration.processor.mes.operation_event",
+        "schema_file": "mes.operation_event.v1.json",
+        "idempotency_key_pointer": "/event_id",
+        "ordering_key_pointer": "/order_ref",
+    },
+    {
+        "name": "Downtime",
+        "code": "mes.downtime",
+        "direction": "inbound",
+        "processor": "integration.processor.mes.downtime",
+        "schema_file": "mes.downtime.v1.json",
+        "idempotency_key_pointer": "/event_id",
+        "ordering_key_pointer": "/downtime_id",
+    },
+    {
+        "name": "Quality hold",
+        "code": "mes.quality_hold",
+        "direction": "inbound",
+        "processor": "integration.processor.mes.quality_hold",
+        "schema_file": "mes.quality_hold.v1.json",
+        "idempotency_key_pointer": "/event_id",
+        "ordering_key_pointer": "/hold_id",
+    },
+]
 
 
 class IntegrationBackend(models.Model):
@@ -20,3 +68,14 @@ class IntegrationBackend(models.Model):
         help="When the MES closes an order with less than planned, keep the rest in a "
         "backorder. When off, the order is closed with what was produced.",
     )
+
+    def action_create_mes_contracts(self):
+        """Add the MES contracts this backend lacks, as drafts for a manager to review and activate."""
+        self.ensure_one()
+        if self.system_type != "mes":
+            raise UserError(_("Backend %s is not an MES.", self.display_name))
+        flows = self._install_contracts("integration_mes", MES_CONTRACTS)
+        action = self.env["ir.actions.act_window"]._for_xml_id("integration_base.integration_flow_action")
+        action["domain"] = [("backend_id", "=", self.id)]
+        self.message_post(body=_("MES contracts added: %s", ", ".join(flows.mapped("code")) or _("none")))
+        return action

@@ -1,1 +1,3 @@
 from . import test_mes_backend
+from . import test_mes_outbound
+from . import test_mes_inbound

@@ -3,16 +3,15 @@
 
 import json
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 from standardwebhooks.webhooks import Webhook
 
 from odoo import fields
 from odoo.tests import tagged
-from odoo.tests.common import HOST, _super_send
 from odoo.tools import mute_logger
 
 from odoo.addons.integration_base.lib.webhook_signature import generate_secret
+from odoo.addons.integration_base.tests.common import LocalPartnerMixin
 from odoo.addons.integration_base.tests.partner_server import Answer, PartnerServer
 
 from .common import EngineCase
@@ -20,7 +19,7 @@ from .common import EngineCase
 MESSAGE_LOGGER = "odoo.addons.integration_base.models.integration_message"
 
 
-class DeliveryCase(EngineCase):
+class DeliveryCase(LocalPartnerMixin, EngineCase):
     """Plant A's backend receives ``test.partner`` outbound whenever a partner is created."""
 
     @classmethod
@@ -37,15 +36,6 @@ class DeliveryCase(EngineCase):
         cls.subscription = cls.env["integration.subscription"].create(
             {"event_id": cls.event.id, "flow_code": "test.partner", "backend_ids": [(6, 0, cls.backend.ids)]}
         )
-
-    @classmethod
-    def _request_handler(cls, session, request, /, **kwargs):
-        # Odoo's test harness lets requests reach localhost only, and stretches short
-        # timeouts (single numbers only) to 10 s; the partner server is local and the
-        # timeouts under test are the backend's own (connect, read) pair.
-        if urlsplit(request.url).hostname == HOST:
-            return _super_send(session, request, **kwargs)
-        return super()._request_handler(session, request, **kwargs)
 
     def _create_partner(self, name, ref):
         partner = self.env["res.partner"].create({"name": name, "ref": ref})

@@ -1,0 +1,63 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from odoo import _, api, fields, models
+
+
+class MesQualityHold(models.Model):
+    """A manufacturing order or a lot that the plant's quality team put on hold.
+
+    While a hold is on, the order (or any order producing the lot) cannot be
+    marked done in Odoo, whoever tries. The plant releases it through its MES;
+    confirmations that waited for the release are then retried by themselves.
+    """
+
+    _name = "mes.quality.hold"
+    _description = "MES Quality Hold"
+    _inherit = ["mail.thread"]
+    _order = "held_at desc, id desc"
+
+    name = fields.Char(string="Hold", required=True, readonly=True, help="The hold's id at the MES.")
+    backend_id = fields.Many2one("integration.backend", required=True, readonly=True, index=True)
+    company_id = fields.Many2one(related="backend_id.company_id", store=True)
+    warehouse_id = fields.Many2one(related="backend_id.warehouse_id", store=True, string="Plant")
+    production_id = fields.Many2one("mrp.production", string="Manufacturing Order", readonly=True, index=True)
+    lot_id = fields.Many2one("stock.lot", string="Lot", readonly=True, index=True)
+    reason = fields.Char(readonly=True, tracking=True)
+    state = fields.Selection(
+        [("held", "On Hold"), ("released", "Released")],
+        required=True,
+        default="held",
+        tracking=True,
+        readonly=True,
+    )
+    held_at = fields.Datetime(required=True, default=fields.Datetime.now, readonly=True)
+    released_at = fields.Datetime(readonly=True)
+
+    _backend_name_unique = models.Constraint(
+        "UNIQUE(backend_id, name)", "The MES already sent a hold with this id."
+    )
+
+    @api.depends("name", "production_id", "lot_id")
+    def _compute_display_name(self):
+        for hold in self:
+            target = hold.production_id.name or hold.lot_id.name or ""
+            hold.display_name = f"{hold.name} ({target})"
+
+    def _release(self):
+        """Lift the holds, and retry the MES messages about their orders that waited for it."""
+        self.write({"state": "released", "released_at": fields.Datetime.now()})
+        orders = self.production_id | self._held_orders_of_lots()
+        waiting = self.env["integration.message"].search(
+            [
+                ("backend_id", "in", self.backend_id.ids),
+                ("state", "=", "exception"),
+                ("ordering_key", "in", orders.mapped("name")),
+            ]
+        )
+        waiting._retry_by_itself(
+            _("Hold released"), _("Retried automatically: the quality hold was released.")
+        )
+
+    def _held_orders_of_lots(self):
+        if not self.lot_id:
+            return self.env["mrp.production"]
+        return self.env["mrp.production"].search([("lot_producing_ids", "in", self.lot_id.ids)])

@@ -1,0 +1,15 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from odoo import fields, models
+
+
+class StockMove(models.Model):
+    _inherit = "stock.move"
+
+    mes_consumed_qty = fields.Float(
+        string="Consumed (MES)",
+        digits="Product Unit",
+        copy=False,
+        readonly=True,
+        help="Component quantity the MES reported as used, summed over its confirmations. When set, "
+        "it replaces the bill of materials' figure.",
+    )
