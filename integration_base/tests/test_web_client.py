@@ -18,3 +18,39 @@ class TestWebClient(HttpCase):
     def test_exceptions_and_backends_open(self):
         self._open("integration_message_action_exceptions")
         self._open("integration_backend_action_kanban")
+
+    def test_dashboards_open_with_figures(self):
+        warehouse = self.env["stock.warehouse"].search([], limit=1)
+        backend = self.env["integration.backend"].create(
+            {"name": "Dashboard WMS", "code": "dash-wms", "system_type": "wms", "warehouse_id": warehouse.id}
+        )
+        flow = self.env["integration.flow"].create(
+            {
+                "name": "Snapshot",
+                "code": "stock.snapshot",
+                "backend_id": backend.id,
+                "processor": "integration.processor.stock.snapshot",
+            }
+        )
+        self.env["integration.message"].create(
+            {
+                "backend_id": backend.id,
+                "flow_id": flow.id,
+                "flow_code": flow.code,
+                "direction": "inbound",
+                "payload": "{}",
+                "idempotency_key": "dash-1",
+                "state": "exception",
+            }
+        )
+        plant = self.env["integration.plant.health"].search([("warehouse_id", "=", warehouse.id)])
+        self.assertEqual((plant.health_exception_count, plant.health_status), (1, "critical"))
+        for action in (
+            "integration_plant_health_action",
+            "integration_backend_action_kanban",
+            "integration_flow_action_health",
+            "integration_subscription_action",
+            "integration_event_action",
+            "integration_reconciliation_action",
+        ):
+            self._open(action)
