@@ -16,5 +16,6 @@
         "views/mes_quality_hold_views.xml",
         "views/mrp_production_views.xml",
     ],
+    "demo": ["demo/integration_mes_demo.xml"],
     "installable": True,
 }

@@ -32,7 +32,7 @@ class IntegrationEvent(models.Model):
         ondelete="cascade",
         help="The records the event is about.",
     )
-    model = fields.Char(related="model_id.model", store=True)
+    model = fields.Char(related="model_id.model", store=True, string="Model Name")
     warehouse_field = fields.Char(
         string="Plant Field",
         help="Path from the record to its plant (a stock.warehouse), for example "
