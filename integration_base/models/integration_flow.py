@@ -170,6 +170,25 @@ class IntegrationFlow(models.Model):
         for flow in self:
             flow.display_name = f"{flow.code} v{flow.version} ({flow.direction})" if flow.code else ""
 
+    @api.constrains("reconciliation_threshold_percent", "retry_max", "retry_backoff_seconds", "sla_seconds")
+    def _check_non_negative(self):
+        for flow in self:
+            if (
+                min(
+                    flow.reconciliation_threshold_percent,
+                    flow.retry_max,
+                    flow.retry_backoff_seconds,
+                    flow.sla_seconds,
+                )
+                < 0
+            ):
+                raise ValidationError(
+                    _(
+                        "Contract %s: thresholds, attempts, backoff and SLA cannot be negative.",
+                        flow.display_name,
+                    )
+                )
+
     @api.constrains("sync_policy", "batch_interval_minutes")
     def _check_batch_interval(self):
         for flow in self:

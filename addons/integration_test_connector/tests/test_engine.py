@@ -59,6 +59,12 @@ class TestIngest(EngineCase):
         with self.assertRaisesRegex(UserError, "no inbound contract 'test.partner'"):
             self._ingest({"ref": "P3", "name": "Gamma"})
 
+    def test_contract_figures_cannot_be_negative(self):
+        fields_ = ("retry_max", "retry_backoff_seconds", "sla_seconds", "reconciliation_threshold_percent")
+        for field in fields_:
+            with self.subTest(field=field), self.assertRaises(ValidationError), self.env.cr.savepoint():
+                self.flow.write({field: -1})
+
     def test_deprecated_version_accepted_until_sunset(self):
         v2 = self._create_flow(self.backend, version=2)
         self.flow.write({"state": "deprecated", "sunset_date": "2030-06-30"})
