@@ -6,9 +6,11 @@ INTEGRATION_SERVER_LOG. To run these tests against a server of your own, set
 those variables and run `.venv/bin/pytest -p no:odoo tests`.
 """
 
+import importlib.util
 import itertools
 import os
 import time
+from pathlib import Path
 
 import pytest
 import requests
@@ -101,3 +103,13 @@ def odoo(rpc, credentials):
 @pytest.fixture(scope="session")
 def server_log():
     return _setting("INTEGRATION_SERVER_LOG")
+
+
+@pytest.fixture(scope="session")
+def partner_server():
+    """The module of the partner's HTTP server that Odoo's own tests use (standard library only)."""
+    path = Path(__file__).parents[1] / "integration_base" / "tests" / "partner_server.py"
+    spec = importlib.util.spec_from_file_location("partner_server", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -5,30 +5,16 @@ only) runs in this pytest process; the Odoo server under test reaches it over
 HTTP on localhost, fails once (503), then succeeds.
 """
 
-import importlib.util
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 from standardwebhooks.webhooks import Webhook
 from test_engine import JOB_TIMEOUT, create_partner_contract
 
-SERVER_MODULE = Path(__file__).parents[1] / "integration_base" / "tests" / "partner_server.py"
-
-
-def _partner_server_module():
-    spec = importlib.util.spec_from_file_location("partner_server", SERVER_MODULE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-partner_server = _partner_server_module()
-
 
 @pytest.fixture
-def subscriber(odoo):
+def subscriber(odoo, partner_server):
     """A backend subscribed to new partners whose ref starts with OUT-, delivering to a local server."""
     secret = "whsec_" + "c2VjcmV0LWZvci10aGUtZTJlLXRlc3Qtb25seQ=="
     script = [partner_server.Answer(503, '{"error": "restarting"}')]

@@ -1,0 +1,93 @@
+"""End to end: a plant's MES and Odoo, through the live server, its webhooks and its job runner.
+
+Odoo sends the confirmed manufacturing order to the "MES" (a real HTTP server
+in this process); the MES then posts a signed final confirmation to the
+webhook, which the job runner applies: the order ends done.
+"""
+
+import json
+import uuid
+from datetime import UTC, datetime
+
+import requests
+from standardwebhooks.webhooks import Webhook
+from test_engine import wait_for_state
+
+SECRET = "whsec_" + "bWVzLXNlY3JldC1mb3ItdGhlLWUyZS10ZXN0"
+
+
+def test_order_out_confirmation_in(odoo, server_url, partner_server):
+    code = f"e2e-mes-{uuid.uuid4().hex[:6]}"
+    [warehouse] = odoo.execute("stock.warehouse", "search_read", [], fields=["id", "manu_type_id"], limit=1)
+    product_id = odoo.execute("product.product", "create", {"name": f"Valve {code}", "is_storable": True})
+    with partner_server.PartnerServer() as mes:
+        backend_id = odoo.execute(
+            "integration.backend",
+            "create",
+            {
+                "name": "E2E MES",
+                "code": code,
+                "system_type": "mes",
+                "warehouse_id": warehouse["id"],
+                "outbound_url": mes.url,
+            },
+        )
+        odoo.execute(
+            "integration.credential", "create", {"backend_id": backend_id, "kind": "hmac", "secret": SECRET}
+        )
+        odoo.execute("integration.backend", "action_activate", [backend_id])
+        odoo.execute("integration.backend", "action_create_mes_contracts", [backend_id])
+        flow_ids = odoo.execute("integration.flow", "search", [["backend_id", "=", backend_id]])
+        odoo.execute("integration.flow", "action_activate", flow_ids)
+        odoo.execute(
+            "integration.mapping",
+            "create",
+            {
+                "backend_id": backend_id,
+                "external_code": "VLV-1",
+                "record_ref": f"product.product,{product_id}",
+            },
+        )
+        production_id = odoo.execute(
+            "mrp.production",
+            "create",
+            {"product_id": product_id, "product_qty": 3, "picking_type_id": warehouse["manu_type_id"][0]},
+        )
+        odoo.execute("mrp.production", "action_confirm", [production_id])
+        [order_ref] = [
+            p["name"] for p in odoo.execute("mrp.production", "read", [production_id], fields=["name"])
+        ]
+        [outbound] = odoo.execute(
+            "integration.message", "search", [["backend_id", "=", backend_id], ["direction", "=", "outbound"]]
+        )
+        assert wait_for_state(odoo, outbound, {"done", "exception", "dead"})["state"] == "done"
+        [(headers, body)] = mes.requests
+        order = Webhook(SECRET).verify(body, headers)["data"]
+        assert (order["action"], order["order_ref"], order["product"], order["quantity"]) == (
+            "create",
+            order_ref,
+            "VLV-1",
+            3,
+        )
+
+    confirmation = json.dumps(
+        {"event_id": f"{code}-1", "order_ref": order_ref, "produced_qty": 3, "final": True}
+    )
+    sent_at = datetime.now(tz=UTC)
+    signature = Webhook(SECRET).sign(f"{code}-msg", sent_at, confirmation)
+    response = requests.post(
+        f"{server_url}/integration/v1/{code}/mes.production_confirmation",
+        data=confirmation,
+        headers={
+            "Content-Type": "application/json",
+            "webhook-id": f"{code}-msg",
+            "webhook-timestamp": str(int(sent_at.timestamp())),
+            "webhook-signature": signature,
+        },
+        timeout=30,
+    )
+    assert response.status_code == 202, response.text
+    message = wait_for_state(odoo, response.json()["message_id"], {"done", "exception", "dead"})
+    assert message["state"] == "done"
+    [production] = odoo.execute("mrp.production", "read", [production_id], fields=["state", "qty_produced"])
+    assert (production["state"], production["qty_produced"]) == ("done", 3)
