@@ -5,12 +5,11 @@ only) runs in this pytest process; the Odoo server under test reaches it over
 HTTP on localhost, fails once (503), then succeeds.
 """
 
-import time
 import uuid
 
 import pytest
 from standardwebhooks.webhooks import Webhook
-from test_engine import JOB_TIMEOUT, create_partner_contract
+from test_engine import create_partner_contract, wait_for_state
 
 
 @pytest.fixture
@@ -58,12 +57,7 @@ def test_outbound_message_survives_a_partner_outage(odoo, subscriber):
             ["link_ids.res_id", "=", partner_id],
         ],
     )
-    deadline = time.monotonic() + JOB_TIMEOUT
-    while time.monotonic() < deadline:
-        [message] = odoo.execute("integration.message", "read", [message_id], fields=["state", "attempts"])
-        if message["state"] in ("done", "exception", "dead"):
-            break
-        time.sleep(0.5)
+    message = wait_for_state(odoo, message_id, {"done", "exception", "dead"}, fields=["state", "attempts"])
     assert message == {"id": message_id, "state": "done", "attempts": 2}
     assert len(server.requests) == 2
     (first_headers, _first_body), (headers, body) = server.requests

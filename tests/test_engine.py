@@ -45,10 +45,11 @@ def backend_id(odoo):
     return backend_id
 
 
-def wait_for_state(odoo, message_id, states):
+def wait_for_state(odoo, message_id, states, fields=("state", "job_id")):
+    """The message's ``fields`` once its state is one of ``states`` (the job runner works meanwhile)."""
     deadline = time.monotonic() + JOB_TIMEOUT
     while time.monotonic() < deadline:
-        [message] = odoo.execute("integration.message", "read", [message_id], fields=["state", "job_id"])
+        [message] = odoo.execute("integration.message", "read", [message_id], fields=list(fields))
         if message["state"] in states:
             return message
         time.sleep(0.5)

@@ -1,4 +1,5 @@
 from . import integration_health_figures
+from . import integration_alert_mixin
 from . import integration_backend
 from . import integration_flow
 from . import integration_processor

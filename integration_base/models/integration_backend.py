@@ -297,7 +297,7 @@ class IntegrationBackend(models.Model):
         signs its calls to Odoo checks Odoo's signature with the same key.
         """
         self.ensure_one()
-        kind = "hmac" if self.auth_method == "hmac" else "token"
+        kind = self.auth_method
         credential = self._get_credential(kind)
         if not credential:
             raise IntegrationBusinessError(

@@ -64,15 +64,13 @@ class IntegrationEvent(models.Model):
         if not event:
             raise ValueError(f"integration event {code!r} is not declared")
         messages = self.env["integration.message"]
-        subscriptions = event.subscription_ids.filtered("active")
-        for record in records:
-            # Every message caused by this event about this record shares one correlation id.
-            correlation = correlation_id or str(uuid.uuid4())
-            for subscription in subscriptions:
-                if not subscription._matching(record):
-                    continue
-                for backend in subscription._backends_for(record):
-                    messages |= subscription._send(backend, record, correlation)
+        # Every message caused by this event about one record shares one correlation id.
+        correlations = {record.id: correlation_id or str(uuid.uuid4()) for record in records}
+        for subscription in event.subscription_ids.filtered("active"):
+            backends = subscription._subscribed_backends()
+            for record in subscription._matching(records):
+                for backend in subscription._backends_for(record, backends):
+                    messages |= subscription._send(backend, record, correlations[record.id])
         return messages
 
     def _warehouse_of(self, record):

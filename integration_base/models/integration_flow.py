@@ -19,7 +19,7 @@ class IntegrationFlow(models.Model):
 
     _name = "integration.flow"
     _description = "Integration Flow (message contract)"
-    _inherit = ["mail.thread", "mail.activity.mixin", "integration.health.figures"]
+    _inherit = ["mail.thread", "integration.alert.mixin", "integration.health.figures"]
     _order = "backend_id, code, version desc"
     _health_message_field = "flow_id"
     _rec_names_search = ["name", "code"]
@@ -292,15 +292,12 @@ class IntegrationFlow(models.Model):
 
     def _alert(self, activity_type_xmlid, count, note):
         """Keep one open activity of this type while ``count`` is positive; close it when it drops to 0."""
-        self.ensure_one()
-        activity_type = self.env.ref(activity_type_xmlid)
-        open_activity = self.activity_ids.filtered(lambda a: a.activity_type_id == activity_type)
-        if count and open_activity:
-            open_activity.note = note
-        elif count:
-            self.activity_schedule(activity_type_xmlid, user_id=self.owner_id.id, note=note)
-        elif open_activity:
-            open_activity.action_feedback(feedback=_("Resolved: no message is affected any more."))
+        self._keep_alert(
+            activity_type_xmlid,
+            self.owner_id,
+            {"note": note} if count else {},
+            _("Resolved: no message is affected any more."),
+        )
 
     def action_activate(self):
         """Put contracts in force. Only integration managers may, as it changes what plants may send."""

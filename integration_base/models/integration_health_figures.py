@@ -103,10 +103,10 @@ class IntegrationHealthFigures(models.AbstractModel):
         return self.id
 
     def _compute_health(self):
-        figures = self._health_figures()
+        now = fields.Datetime.now()
+        figures = self._health_figures(now)
         for record in self:
             row = figures.get(record._health_key()) or {}
-            now = fields.Datetime.now()
             oldest_waiting, oldest_exception = row.get("oldest_waiting"), row.get("oldest_exception")
             record.update(
                 {
@@ -135,14 +135,13 @@ class IntegrationHealthFigures(models.AbstractModel):
             else:
                 record.health_status = "ok"
 
-    def _health_figures(self):
-        """``{key: {figure: value}}`` for these records, from one grouped query."""
+    def _health_figures(self, now):
+        """``{key: {figure: value}}`` for these records at ``now``, from one grouped query."""
         keys = tuple(key for key in (record._health_key() for record in self) if key)
         if not keys:
             return {}
         self.env["integration.message"].flush_model()
         self.env["integration.flow"].flush_model(["sla_seconds"])
-        now = fields.Datetime.now()
         self.env.cr.execute(
             FIGURES_QUERY.format(column=self._health_message_field),
             {

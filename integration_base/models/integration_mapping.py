@@ -169,14 +169,17 @@ class IntegrationMapping(models.Model):
         return candidates.sorted(lambda m: (not m.backend_id, not m.warehouse_id))[:1]
 
     @api.model
-    def _external_code(self, backend, record):
+    def _external_code(self, backend, record, default=None):
         """The code ``backend`` uses for the Odoo ``record``: the reverse of :meth:`_lookup`.
 
-        For outbound messages. Raises a business error naming the record when
-        it has no mapping; creating the mapping retries the waiting messages.
+        For outbound messages. Without a mapping, returns ``default`` when one
+        is given; otherwise raises a business error naming the record, and
+        creating the mapping retries the waiting messages.
         """
         mapping = self._most_specific(backend, [("res_model", "=", record._name), ("res_id", "=", record.id)])
-        if not mapping:
+        if mapping:
+            return mapping.external_code
+        if default is None:
             raise MissingMappingError(
                 _(
                     "%(record)s (%(model)s) has no code at %(backend)s. Create the mapping under "
@@ -189,7 +192,7 @@ class IntegrationMapping(models.Model):
                 record._name,
                 f"{record._name},{record.id}",
             )
-        return mapping.external_code
+        return default
 
     @api.model
     def _lookup(self, backend, res_model, external_code):

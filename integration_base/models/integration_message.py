@@ -568,10 +568,7 @@ class IntegrationMessage(models.Model):
         to_retry = self.filtered(lambda m: m.state in RETRYABLE_STATES)
         if not to_retry:
             raise UserError(_("Only messages in exception, failed or dead can be retried."))
-        to_retry.activity_ids.action_feedback(feedback=_("Retried"))
-        for message in to_retry:
-            message.message_post(body=_("Retried by %s.", self.env.user.name))
-        to_retry._enqueue()
+        to_retry._retry_by_itself(_("Retried"), _("Retried by %s.", self.env.user.name))
         return True
 
     def action_cancel(self):

@@ -18,7 +18,7 @@ class IntegrationReconciliation(models.Model):
 
     _name = "integration.reconciliation"
     _description = "Integration Reconciliation"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "integration.alert.mixin"]
     _order = "id desc"
 
     name = fields.Char(compute="_compute_name", store=True)
@@ -135,10 +135,9 @@ class IntegrationReconciliation(models.Model):
         over = self.line_ids.filtered(
             lambda line: line.status == "discrepancy" and abs(line.difference_percent) > threshold
         )
-        alert = self.activity_search([ALERT_ACTIVITY])
+        resolved = _("No discrepancy above the threshold any more.")
         if not over:
-            if alert:
-                alert.action_feedback(feedback=_("No discrepancy above the threshold any more."))
+            self._keep_alert(ALERT_ACTIVITY, self.flow_id.owner_id, {}, resolved)
             return
         worst = max(over, key=lambda line: (abs(line.difference_percent), abs(line.difference)))
         values = {
@@ -158,10 +157,7 @@ class IntegrationReconciliation(models.Model):
                 unmapped=self.unmapped_count,
             ),
         }
-        if alert:
-            alert.write(values)
-        else:
-            self.activity_schedule(ALERT_ACTIVITY, user_id=self.flow_id.owner_id.id, **values)
+        self._keep_alert(ALERT_ACTIVITY, self.flow_id.owner_id, values, resolved)
 
     # ------------------------------------------------------------------
     # Review by operators

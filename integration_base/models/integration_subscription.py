@@ -76,17 +76,21 @@ class IntegrationSubscription(models.Model):
         domain = self._parsed_domain()
         return records.filtered_domain(domain) if domain else records
 
-    def _backends_for(self, record):
-        """The active backends that hear of ``record``: same company, and same plant when bound to one."""
+    def _subscribed_backends(self):
+        """The active backends of this subscription: those listed, or every one with the contract."""
         self.ensure_one()
         backends = self.sudo().backend_ids or self.env["integration.backend"].sudo().search(
             [("flow_ids.code", "=", self.flow_code), ("flow_ids.direction", "=", "outbound")]
         )
+        return backends.filtered(lambda backend: backend.state == "active")
+
+    def _backends_for(self, record, backends):
+        """Those of ``backends`` that hear of ``record``: same company, and same plant when bound to one."""
+        self.ensure_one()
         plant = self.event_id._warehouse_of(record)
         company = record.company_id if "company_id" in record._fields else None
         return backends.filtered(
-            lambda backend: backend.state == "active"
-            and (not company or backend.company_id == company)
+            lambda backend: (not company or backend.company_id == company)
             and (
                 not backend.warehouse_id or not self.event_id.warehouse_field or backend.warehouse_id == plant
             )

@@ -180,7 +180,7 @@ class IntegrationWebhook(models.AbstractModel):
 
     def _authenticate(self, backend, headers, body):
         """Check the caller's credentials; return the webhook-id of a signed request."""
-        kind = "hmac" if backend.auth_method == "hmac" else "token"
+        kind = backend.auth_method
         credential = backend._get_credential(kind)
         try:
             secrets = credential._get_valid_secrets() if credential else []

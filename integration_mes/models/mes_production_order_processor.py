@@ -55,10 +55,7 @@ class MesProductionOrderProcessor(models.AbstractModel):
         }
 
     def _unit_code(self, backend, uom):
-        mapping = self.env["integration.mapping"]._most_specific(
-            backend, [("res_model", "=", uom._name), ("res_id", "=", uom.id)]
-        )
-        return mapping.external_code or uom.name
+        return self.env["integration.mapping"]._external_code(backend, uom, default=uom.name)
 
 
 def _iso(moment):
