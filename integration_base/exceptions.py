@@ -35,30 +35,6 @@ class IntegrationTechnicalError(Exception):
     """A failure worth retrying: the same message may succeed later."""
 
 
-class DeliveryRefused(IntegrationBusinessError):
-    """The receiver refused an outbound message (a 4xx other than 408/425/429): a person must look.
-
-    ``attempt`` holds the values of the attempt's log line, written after the
-    processing savepoint is rolled back.
-    """
-
-    def __init__(self, message, attempt):
-        super().__init__(message)
-        self.attempt = attempt
-
-
-class DeliveryFailed(IntegrationTechnicalError):
-    """The receiver did not take an outbound message now (no answer, 429, 5xx): try again later.
-
-    ``retry_after`` is the delay in seconds the receiver asked for, if any.
-    """
-
-    def __init__(self, message, attempt, retry_after=None):
-        super().__init__(message)
-        self.attempt = attempt
-        self.retry_after = retry_after
-
-
 class PayloadValidationError(UserError):
     """A payload breaks its contract; ``errors`` lists ``(json pointer, reason)``."""
 

@@ -45,7 +45,7 @@ def backend_id(odoo):
     return backend_id
 
 
-def wait_for_state(odoo, message_id, states, fields=("state", "job_id")):
+def wait_for_state(odoo, message_id, states, fields=("state",)):
     """The message's ``fields`` once its state is one of ``states`` (the job runner works meanwhile)."""
     deadline = time.monotonic() + JOB_TIMEOUT
     while time.monotonic() < deadline:
@@ -64,9 +64,15 @@ def test_message_is_applied_by_the_job_runner(odoo, backend_id):
     assert accepted["state"] == "queued" and not accepted["duplicate"]
     message = wait_for_state(odoo, accepted["message_id"], {"done", "exception", "failed", "dead"})
     assert message["state"] == "done"
-    [job] = odoo.execute("queue.job", "read", [message["job_id"][0]], fields=["state", "channel"])
-    assert job["state"] == "done"
-    assert job["channel"].startswith("root.integration.e2e-engine-")
+    [backend] = odoo.execute("integration.backend", "read", [backend_id], fields=["code"])
+    jobs = odoo.execute(
+        "queue.job",
+        "search_read",
+        [["channel", "=", f"root.integration.{backend['code']}"], ["state", "=", "done"]],
+        fields=["user_id", "result"],
+    )
+    assert jobs, "a drain job of the backend's channel ran"
+    assert {job["user_id"][1] for job in jobs} == {"Integration Engine"}
     partners = odoo.execute("res.partner", "search_read", [["ref", "=", ref]], fields=["name"])
     assert [p["name"] for p in partners] == ["Runner"]
 
@@ -85,10 +91,32 @@ def test_business_error_waits_for_a_person(odoo, backend_id):
     message = wait_for_state(odoo, accepted["message_id"], {"done", "exception", "failed", "dead"})
     assert message["state"] == "exception"
     [details] = odoo.execute(
-        "integration.message", "read", [accepted["message_id"]], fields=["error_message", "activity_ids"]
+        "integration.message", "read", [accepted["message_id"]], fields=["error_message", "flow_id"]
     )
     assert details["error_message"] == "A partner name cannot start with '!': !Nope"
-    assert len(details["activity_ids"]) == 1
+    activities = odoo.execute(
+        "mail.activity",
+        "search_read",
+        [["res_model", "=", "integration.flow"], ["res_id", "=", details["flow_id"][0]]],
+        fields=["activity_type_id", "note"],
+    )
+    assert [a["activity_type_id"][1] for a in activities] == ["Integration exceptions"]
+    assert "!Nope" in activities[0]["note"]
+
+
+def test_nobody_writes_the_state_of_a_message_over_rpc(odoo, backend_id):
+    ref = f"E2E-{uuid.uuid4().hex[:8]}"
+    accepted = odoo.execute(
+        "integration.backend", "ingest", [backend_id], "test.partner", {"ref": ref, "name": "Done once"}
+    )
+    wait_for_state(odoo, accepted["message_id"], {"done"})
+    with pytest.raises(RuntimeError, match="Only the integration engine changes messages"):
+        odoo.execute("integration.message", "write", [accepted["message_id"]], {"state": "queued"})
+    with pytest.raises(RuntimeError, match="private"):
+        odoo.execute("integration.message", "create", {"backend_id": backend_id})
+    [message] = odoo.execute("integration.message", "read", [accepted["message_id"]], fields=["state"])
+    assert message["state"] == "done"
+    assert len(odoo.execute("res.partner", "search", [["ref", "=", ref]])) == 1
 
 
 def test_schema_errors_come_back_readable(odoo, backend_id):

@@ -47,7 +47,7 @@ def test_backend_created_over_rpc_is_tracked(odoo):
 
 
 def test_queue_job_runner_is_running(rpc, server_log):
-    # The runner starts in the server process once the HTTP server is up.
+    # The prefork server starts the runner in a process of its own.
     ready = f"queue job runner ready for db {rpc.db}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -63,4 +63,4 @@ def test_health_reports_the_live_job_runner(server_url):
     assert response.status_code == 200, response.text
     report = response.json()
     assert report["database"] == "ok"
-    assert report["job_runner"] == {"alive": True, "mode": "thread", "oldest_overdue_job_seconds": 0}
+    assert report["job_runner"] == {"alive": True, "mode": "external", "oldest_overdue_job_seconds": 0}

@@ -8,7 +8,7 @@ from odoo.http import request
 
 from ..exceptions import WebhookRefused
 from ..lib.prometheus import CONTENT_TYPE
-from .webhook import call_details, json_response, refusal_response, webhook_route, wrong_method
+from .webhook import json_response, refusal_response, request_headers, webhook_route, wrong_method
 
 _logger = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ class IntegrationMonitoringController(http.Controller):
         if refused_method := wrong_method("GET"):
             return refused_method
         try:
-            text = request.env["integration.metrics"].sudo()._render(call_details()[0])
+            text = request.env["integration.metrics"].sudo()._render(request_headers())
         except WebhookRefused as refused:
             return refusal_response(refused)
         return request.make_response(text, headers=[("Content-Type", CONTENT_TYPE)])

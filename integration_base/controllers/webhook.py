@@ -1,16 +1,33 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """HTTP endpoints that plant systems call. Thin: read the request, hand it to
-``integration.webhook``, answer JSON with a precise status code."""
+``integration.webhook``, answer JSON with a precise status code.
+
+An answer other than 2xx never leaves anything stored: the request's
+transaction is rolled back before the refusal is sent. Concurrency errors
+(two requests storing the same message at once, a serialization failure) are
+left to Odoo, which runs the request again in a fresh transaction; what still
+fails after that is answered by ``ir.http`` with a JSON 503.
+"""
 
 import json
 import logging
 
+from psycopg2 import OperationalError
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
+
 from odoo import http
+from odoo.exceptions import ConcurrencyError
 from odoo.http import request
 
 from ..exceptions import WebhookRefused
+from ..models.integration_webhook import WebhookCall
 
 _logger = logging.getLogger(__name__)
+
+SERVER_ERROR = {
+    "error": "server_error",
+    "message": "The server could not handle the request and stored nothing: retry later.",
+}
 
 
 def json_response(status, body, headers=None):
@@ -22,7 +39,12 @@ def json_response(status, body, headers=None):
 
 
 def webhook_route(path, readonly):
-    """A route for machines: no session, no CSRF token, authentication done by the model."""
+    """A route for machines: no session, no CSRF token, authentication done by the model.
+
+    Routes that authenticate callers are read/write even when they only read:
+    a failed authentication is counted (for the rate limit of guessers) on a
+    cursor of its own, which a read-only request may not open.
+    """
     return http.route(path, type="http", auth="none", csrf=False, save_session=False, readonly=readonly)
 
 
@@ -40,11 +62,38 @@ def wrong_method(allowed_method):
     )
 
 
-def call_details():
-    """The parts of the current request the webhook model needs: headers (lower-case), body, type."""
+def request_headers():
+    """The request's headers, lower-case."""
+    return {key.lower(): value for key, value in request.httprequest.headers.items()}
+
+
+def read_body(limit):
+    """The body, read once and kept for a request that Odoo runs again.
+
+    Raises ``OverflowError`` past ``limit`` bytes (werkzeug stops reading
+    there, with or without ``Content-Length``) and ``OSError`` when the body
+    cannot be read (a broken chunked encoding, a client gone).
+    """
     httprequest = request.httprequest
-    headers = {key.lower(): value for key, value in httprequest.headers.items()}
-    return headers, httprequest.get_data(), httprequest.content_type
+    httprequest.max_content_length = limit
+    try:
+        return httprequest.get_data(cache=True)
+    except RequestEntityTooLarge:
+        raise OverflowError(f"the body is larger than {limit} bytes") from None
+    except BadRequest as error:
+        raise OSError(error.description) from None
+
+
+def current_call():
+    """The request as the webhook model sees it."""
+    httprequest = request.httprequest
+    return WebhookCall(
+        headers=request_headers(),
+        content_type=httprequest.content_type or "",
+        content_length=httprequest.content_length,
+        remote_addr=httprequest.remote_addr or "",
+        read_body=read_body,
+    )
 
 
 class IntegrationWebhookController(http.Controller):
@@ -56,37 +105,37 @@ class IntegrationWebhookController(http.Controller):
         try:
             status, body = handler(webhook)
         except WebhookRefused as refused:
+            request.env.cr.rollback()
             return refusal_response(refused)
+        except (ConcurrencyError, OperationalError):
+            raise  # Odoo retries the request in a fresh transaction
         except Exception:
             _logger.exception("integration webhook failed on %s", request.httprequest.path)
-            return json_response(
-                500, {"error": "internal_error", "message": "The server failed; retry later."}
-            )
+            request.env.cr.rollback()
+            return json_response(503, SERVER_ERROR, {"Retry-After": "30"})
         return json_response(status, body)
 
     @webhook_route("/integration/v1/<string:backend_code>/<string:flow_code>", readonly=False)
     def receive(self, backend_code, flow_code, **_params):
         """One message for a backend's inbound contract."""
-        return self._answer(
-            "POST", lambda webhook: webhook._receive(backend_code, flow_code, *call_details())
-        )
+        return self._answer("POST", lambda webhook: webhook._receive(backend_code, flow_code, current_call()))
 
     @webhook_route("/integration/v1/<string:backend_code>/<string:flow_code>/batch", readonly=False)
     def receive_batch(self, backend_code, flow_code, **_params):
         """Many messages for one contract: a JSON array or NDJSON, answered item by item."""
         return self._answer(
-            "POST", lambda webhook: webhook._receive_batch(backend_code, flow_code, *call_details())
+            "POST", lambda webhook: webhook._receive_batch(backend_code, flow_code, current_call())
         )
 
-    @webhook_route("/integration/v1/<string:backend_code>/openapi.json", readonly=True)
+    @webhook_route("/integration/v1/<string:backend_code>/openapi.json", readonly=False)
     def openapi(self, backend_code, **_params):
         """The OpenAPI 3.1 document of the backend's contracts (same authentication as the webhooks)."""
-        headers = call_details()[0]
         server_url = request.httprequest.host_url.rstrip("/")
-        return self._answer("GET", lambda webhook: webhook._openapi(backend_code, headers, server_url))
+        return self._answer("GET", lambda webhook: webhook._openapi(backend_code, current_call(), server_url))
 
-    @webhook_route("/integration/v1/<string:backend_code>/messages/<int:message_id>", readonly=True)
+    @webhook_route("/integration/v1/<string:backend_code>/messages/<int:message_id>", readonly=False)
     def message_status(self, backend_code, message_id, **_params):
         """The state of a message the backend sent, for the backend only."""
-        headers = call_details()[0]
-        return self._answer("GET", lambda webhook: webhook._message_status(backend_code, message_id, headers))
+        return self._answer(
+            "GET", lambda webhook: webhook._message_status(backend_code, message_id, current_call())
+        )

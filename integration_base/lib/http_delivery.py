@@ -7,6 +7,7 @@ slow or asks us to slow down) or was refused for a reason a person must look
 at (any other 4xx, a redirect).
 """
 
+import threading
 import time
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
@@ -30,11 +31,21 @@ class DeliveryResult:
     retry_after: int | None = None
 
 
-def post(url, body, headers, connect_timeout, read_timeout, session=None):
+_local = threading.local()
+
+
+def session():
+    """This thread's ``requests.Session``: connections to a partner are kept and reused."""
+    if not hasattr(_local, "session"):
+        _local.session = requests.Session()
+    return _local.session
+
+
+def post(url, body, headers, connect_timeout, read_timeout, **_extra):
     """POST ``body`` (bytes) to ``url``; never raises for network trouble, it is in the result."""
     started = time.monotonic()
     try:
-        response = (session or requests).post(
+        response = session().post(
             url,
             data=body,
             headers=headers,

@@ -37,14 +37,15 @@ MESSAGE_STATUS_SCHEMA = {
     },
 }
 REFUSALS = {
-    "400": "Malformed JSON.",
-    "401": "Missing or wrong credentials.",
+    "400": "Not strict JSON (NaN, NUL, lone surrogates, too deep, too long), or a bad key header.",
+    "401": "Unknown backend, or missing or wrong credentials (one answer for all).",
     "403": "Backend suspended, or contract not in force.",
-    "404": "Unknown backend or contract.",
+    "404": "Unknown contract.",
     "413": "Body too large.",
     "415": "Wrong content type.",
     "422": "The payload breaks its contract (details by JSON pointer).",
     "429": "Rate limit exceeded: retry after the Retry-After header's seconds.",
+    "503": "The server is busy and stored nothing: retry after the Retry-After header's seconds.",
 }
 
 

@@ -4,6 +4,8 @@ from . import integration_backend
 from . import integration_flow
 from . import integration_processor
 from . import integration_message
+from . import integration_message_audit
+from . import integration_dispatcher
 from . import integration_message_link
 from . import integration_delivery_attempt
 from . import integration_event
@@ -12,6 +14,7 @@ from . import integration_mapping
 from . import res_users
 from . import integration_credential
 from . import integration_webhook
+from . import ir_http
 from . import integration_health
 from . import integration_metrics
 from . import integration_reconciliation

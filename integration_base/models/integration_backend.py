@@ -13,11 +13,6 @@ BACKEND_CODE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{1,62}$")
 # Systems that run inside one plant; an EDI partner or a generic system does not.
 PLANT_BOUND_SYSTEM_TYPES = ("mes", "cmms", "wms")
 
-# Messages one job processes before handing over to a fresh job: large enough
-# to spread queue_job's cost per job over many messages, small enough to keep a
-# job's transaction short.
-PROCESSING_BATCH_SIZE = 200
-
 
 class IntegrationBackend(models.Model):
     """One external system at one plant (or one trading partner).
@@ -131,6 +126,18 @@ class IntegrationBackend(models.Model):
         tracking=True,
         help="Inbound calls accepted per minute before the system is asked to slow down. 0: no limit.",
     )
+    technical_user_id = fields.Many2one(
+        "res.users",
+        string="Technical User",
+        required=True,
+        default=lambda self: self.env.ref(
+            "integration_base.user_integration_engine", raise_if_not_found=False
+        ),
+        tracking=True,
+        help="The user the engine acts as when it applies this backend's messages: the records they "
+        "create or change name it in their audit trail. It acts with full rights, within the backend's "
+        "company.",
+    )
     flow_ids = fields.One2many("integration.flow", "backend_id", string="Flows")
     credential_ids = fields.One2many("integration.credential", "backend_id", string="Credentials")
     pending_count = fields.Integer(compute="_compute_message_counts", help="Received, queued or processing.")
@@ -144,13 +151,15 @@ class IntegrationBackend(models.Model):
     )
 
     def init(self):
-        # Calls per backend and minute, counted outside the ORM on a cursor of its own.
+        # Calls per minute of each backend ("backend:<id>") and failed calls of each client
+        # address ("anonymous:<address>"), counted outside the ORM on a cursor of their own.
+        self.env.cr.execute("DROP TABLE IF EXISTS integration_backend_rate")
         self.env.cr.execute(
-            """CREATE TABLE IF NOT EXISTS integration_backend_rate (
-                   backend_id integer NOT NULL REFERENCES integration_backend(id) ON DELETE CASCADE,
+            """CREATE TABLE IF NOT EXISTS integration_rate_window (
+                   bucket varchar NOT NULL,
                    window_start bigint NOT NULL,
                    hits integer NOT NULL,
-                   PRIMARY KEY (backend_id, window_start))"""
+                   PRIMARY KEY (bucket, window_start))"""
         )
 
     def _compute_message_counts(self):
@@ -318,75 +327,21 @@ class IntegrationBackend(models.Model):
             headers["Authorization"] = f"Bearer {credential._get_secret()}"
         return headers
 
+    def _engine_env(self, cr):
+        """The environment in which the engine applies this backend's messages on cursor ``cr``.
+
+        The backend's technical user, with full rights (authorisation happened
+        when the message was accepted), in the backend's company.
+        """
+        self.ensure_one()
+        user = self.technical_user_id
+        context = {"allowed_company_ids": [self.company_id.id], "lang": user.lang or "en_US", "tz": user.tz}
+        return self.env(cr=cr, user=user.id, context=context, su=True)
+
     def _queue_channel(self):
         """The job channel of this backend: one per backend, under ``root.integration``."""
         self.ensure_one()
         return f"root.integration.{self.code}"
-
-    def _enqueue_processing(self, eta=None):
-        """Make sure a queue job will process the backends' queued messages.
-
-        At most one job per backend waits to start at any time (its identity
-        key says so): a burst of messages is drained by that one job instead
-        of paying for a job per message. A retry planned for later gets a job
-        of its own at that time. Returns the job of the last backend.
-        """
-        job_record = self.env["queue.job"]
-        for backend in self:
-            identity = f"integration-backend-{backend.id}" + (f"-{eta.isoformat()}" if eta else "")
-            job = backend.with_delay(
-                channel=backend._queue_channel(),
-                eta=eta,
-                identity_key=identity,
-                description=f"Process messages of {backend.code}",
-            )._process_pending_messages()
-            job_record = job.db_record() if hasattr(job, "db_record") else job
-        return job_record
-
-    def _process_pending_messages(self, batch_size=PROCESSING_BATCH_SIZE):
-        """Job: process the backend's queued messages and due retries, oldest first.
-
-        Rows are locked with SKIP LOCKED, so two jobs of one backend never take
-        the same message; a message whose ordering key has an earlier message
-        still unsettled is left for later. Each message is applied in its own
-        savepoint (see ``integration.message._process``) and the whole batch
-        commits with the job. When the batch was full, another job takes over.
-        """
-        self.ensure_one()
-        if self.state != "active":
-            return f"backend {self.code} is {self.state}: nothing processed"
-        # The engine applies accepted messages with full rights, whoever enqueued
-        # the job: authorisation happened when the message was accepted.
-        self = self.sudo()  # noqa: PLW0642
-        Message = self.env["integration.message"]
-        candidates = Message.search(
-            [
-                ("backend_id", "=", self.id),
-                "|",
-                ("state", "=", "queued"),
-                "&",
-                ("state", "=", "failed"),
-                ("next_retry_at", "<=", fields.Datetime.now()),
-            ],
-            order="id",
-            limit=batch_size,
-        )
-        if not candidates:
-            return "nothing to process"
-        self.env.cr.execute(
-            "SELECT id FROM integration_message WHERE id IN %s ORDER BY id FOR UPDATE SKIP LOCKED",
-            [tuple(candidates.ids)],
-        )
-        messages = Message.browse([row[0] for row in self.env.cr.fetchall()])
-        done = waiting = 0
-        for message in messages:
-            if message._is_waiting_for_earlier():
-                waiting += 1
-                continue
-            done += message._process()
-        if len(candidates) == batch_size:
-            self._enqueue_processing()
-        return f"{len(messages)} message(s) taken: {done} done, {waiting} waiting for earlier ones"
 
     def action_activate(self):
         """Put the backends in service; they then accept and send messages."""
@@ -394,6 +349,8 @@ class IntegrationBackend(models.Model):
             if backend.state == "active":
                 raise UserError(_("Backend '%s' is already active.", backend.name))
         self.write({"state": "active"})
+        # Messages kept while the backend was out of service go on.
+        self.env["integration.dispatcher"]._schedule(self)
         return True
 
     def action_suspend(self):

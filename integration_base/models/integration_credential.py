@@ -2,6 +2,7 @@
 import logging
 from contextlib import contextmanager
 from datetime import timedelta
+from functools import lru_cache
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
@@ -12,20 +13,31 @@ from ..lib.secret_box import MasterKeyError, SecretBox, master_keys_from, read_c
 _logger = logging.getLogger(__name__)
 
 
+@lru_cache(maxsize=4)
+def integration_config(path):
+    """The [integration] section of the configuration file at ``path``, read once per process."""
+    return read_config_section(path)
+
+
 def configured_master_keys():
     """This server's master keys: the environment, else odoo.conf's [integration] section."""
-    return master_keys_from(config_section=read_config_section(config.get("config")))
+    return master_keys_from(config_section=integration_config(config.get("config")))
+
+
+@lru_cache(maxsize=4)
+def _box(keys):
+    return SecretBox(list(keys))
 
 
 @contextmanager
 def secret_box():
-    """The box over this server's master keys (environment or odoo.conf).
+    """The box over this server's master keys (environment or odoo.conf), built once per set of keys.
 
     Any master key problem, at start or when decrypting, surfaces as a
     UserError that says what to configure.
     """
     try:
-        yield SecretBox(configured_master_keys())
+        yield _box(tuple(configured_master_keys()))
     except MasterKeyError as error:
         raise UserError(str(error)) from None
 

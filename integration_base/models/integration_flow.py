@@ -4,7 +4,14 @@ from datetime import timedelta
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
-from ..lib.json_contract import parse_schema
+from ..exceptions import PayloadValidationError
+from ..lib.json_contract import format_errors, parse_schema, validation_errors
+
+# Problems of a contract's messages, each with one activity for its owner while it lasts.
+WAITING_ALERTS = (
+    ("exception", "integration_base.mail_activity_type_integration_exception"),
+    ("dead", "integration_base.mail_activity_type_integration_dead"),
+)
 
 
 class IntegrationFlow(models.Model):
@@ -98,8 +105,14 @@ class IntegrationFlow(models.Model):
         string="Idempotency Key",
         tracking=True,
         help="A JSON pointer to the sender's own event id in the payload, for example '/event_id'. "
-        "When present it identifies the message; otherwise the webhook-id header (or a hash of "
-        "the payload) does.",
+        "When present it identifies the message; otherwise the webhook-id or Idempotency-Key header "
+        "does.",
+    )
+    deduplicate_by_payload = fields.Boolean(
+        string="Same Payload, Same Message",
+        tracking=True,
+        help="Without an event id or a header key, treat two messages with the same payload as one. "
+        "Leave off when equal payloads are distinct events (two equal meter readings, say).",
     )
     owner_id = fields.Many2one(
         "res.users",
@@ -200,6 +213,43 @@ class IntegrationFlow(models.Model):
         self.ensure_one()
         return parse_schema(self.schema)
 
+    def _validation_errors(self, payload):
+        """Every way ``payload`` breaks this contract, by JSON pointer (validator compiled once)."""
+        self.ensure_one()
+        return validation_errors(payload, self.schema or "{}")
+
+    def _check_payload(self, payload):
+        """Raise :class:`PayloadValidationError` listing every violation of this contract."""
+        errors = self._validation_errors(payload)
+        if errors:
+            raise PayloadValidationError(
+                _(
+                    "The %(flow)s payload breaks its contract:\n%(errors)s",
+                    flow=self.display_name,
+                    errors=format_errors(errors),
+                ),
+                errors,
+            )
+
+    @api.model
+    def _contract_in_force(self, backend, flow_code, direction, version=None):
+        """The contract version in force for ``flow_code`` on ``backend`` (newest, or ``version``)."""
+        domain = [("backend_id", "=", backend.id), ("code", "=", flow_code), ("direction", "=", direction)]
+        if version is not None:
+            domain.append(("version", "=", int(version)))
+        flow = self.search(domain, order="version desc")._in_force()[:1]
+        if flow:
+            return flow
+        raise UserError(
+            _(
+                "Backend %(backend)s has no %(direction)s contract '%(code)s'%(version)s in force.",
+                backend=backend.display_name,
+                direction=direction,
+                code=flow_code,
+                version=f" v{version}" if version is not None else "",
+            )
+        )
+
     def _get_processor(self):
         """The processor model that applies (inbound) or delivers (outbound) this flow's messages.
 
@@ -289,6 +339,32 @@ class IntegrationFlow(models.Model):
                     minutes=stuck_minutes,
                 ),
             )
+            flow._alert_waiting_messages()
+
+    def _alert_waiting_messages(self):
+        """Keep the owner's activities on exceptions and dead messages of these contracts up to date.
+
+        One activity per contract and problem, whatever the number of
+        messages, with the most frequent reasons in its note; closed by itself
+        once no message is waiting any more.
+        """
+        Message = self.env["integration.message"].sudo()
+        for flow in self.sudo():
+            for state, activity_type in WAITING_ALERTS:
+                reasons = Message._read_group(
+                    [("flow_id", "=", flow.id), ("state", "=", state)], ["error_message"], ["__count"]
+                )
+                count = sum(number for _reason, number in reasons)
+                top = sorted(reasons, key=lambda row: -row[1])[:3]
+                note = _(
+                    "%(count)s message(s) of %(flow)s are %(state)s and wait for someone. "
+                    "Most frequent: %(top)s",
+                    count=count,
+                    flow=flow.display_name,
+                    state=state,
+                    top="; ".join(f"{number} x {(reason or '')[:150]}" for reason, number in top),
+                )
+                flow._alert(activity_type, count, note)
 
     def _alert(self, activity_type_xmlid, count, note):
         """Keep one open activity of this type while ``count`` is positive; close it when it drops to 0."""

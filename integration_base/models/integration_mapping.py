@@ -116,7 +116,7 @@ class IntegrationMapping(models.Model):
         mappings = super().create([self._split_record_ref(dict(vals)) for vals in vals_list])
         Message = self.env["integration.message"].sudo()
         for mapping in mappings:
-            scope = (mapping.backend_id, mapping.warehouse_id)
+            scope = (mapping.backend_id, mapping.warehouse_id, mapping.company_id)
             Message._retry_waiting_for_mapping(mapping._missing_key(), mapping.external_code, *scope)
             if mapping.kind == "record":
                 # Outbound messages wait for the code of a record (see _external_code).

@@ -2,57 +2,66 @@
 import hashlib
 import json
 import logging
-import random
 import time
-import traceback
 import uuid
 from datetime import timedelta
 
-from psycopg2 import IntegrityError
+from psycopg2.errors import UniqueViolation
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError, ValidationError
-from odoo.tools import mute_logger
+from odoo.exceptions import AccessError, ConcurrencyError, UserError, ValidationError
+from odoo.tools import SQL, mute_logger
 
-from ..exceptions import (
-    DeliveryFailed,
-    DeliveryRefused,
-    IntegrationBusinessError,
-    PayloadValidationError,
-)
-from ..lib import http_delivery
-from ..lib.json_contract import format_errors, resolve_pointer_text, validation_errors
+from ..exceptions import IntegrationBusinessError, PayloadValidationError
+from ..lib import strict_json
+from ..lib.json_contract import format_errors, resolve_pointer_text
 
 _logger = logging.getLogger(__name__)
 
-# States from which the engine (or an operator) may process a message again.
-RETRYABLE_STATES = ("exception", "failed", "dead")
+# The engine's mark on a write: a context value RPC cannot forge (it is not JSON).
+ENGINE_SENTINEL = object()
+ENGINE_CONTEXT_KEY = "integration_engine"
+ENGINE_CONTEXT = {ENGINE_CONTEXT_KEY: ENGINE_SENTINEL}
+
 # States that no longer hold back later messages with the same ordering key.
 SETTLED_STATES = ("done", "cancelled")
+# States a person may send back to the queue.
+RETRYABLE_STATES = ("exception", "failed", "dead")
+CANCELLABLE_STATES = ("received", "queued", "failed", "exception", "dead")
+# States the retention purge deletes, each after its own configured age.
+TERMINAL_STATES = ("done", "cancelled", "dead")
 ERROR_DETAIL_LIMIT = 4000
+KEY_MAX_LENGTH = 255
+# Fields people may write; everything else moves through the engine's methods.
+PEOPLE_WRITABLE_FIELDS = frozenset({"payload_text"})
+PURGE_BUDGET_SECONDS = 240
 
 
-def canonical_json(payload):
-    """The payload as compact JSON with sorted keys: equal payloads give equal text."""
-    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+def engine(records):
+    """``records`` with the engine's right to change messages."""
+    return records.with_context(**ENGINE_CONTEXT)
 
 
 class IntegrationMessage(models.Model):
-    """One message in the durable inbox/outbox.
+    """One message in the durable inbox/outbox: data and its state transitions.
 
     Every message exchanged with a backend is stored before anything is done
     with it, identified by an idempotency key (a message sent twice is stored
-    once), traced by a correlation id, then processed asynchronously by a
-    queue job. Its state tells where it stands: a technical failure is
-    retried with backoff until the flow's attempts run out (``dead``); a
-    business failure is parked in ``exception`` for a functional user, who can
-    fix it, edit it and retry it, or cancel it. A message reaches ``done`` in
-    the same transaction as its effect on Odoo, so it is never applied twice.
+    once) and traced by a correlation id. What happens to it after that, the
+    scheduling, claiming, ordering, retrying and recovery, is the
+    dispatcher's (``integration.dispatcher``). This model only knows the
+    message's states and the one method per transition, each of which appends
+    a line to the message's transition log.
+
+    Messages are made by the engine thousands of times a day, so they carry
+    no followers, notes or tracking: the transition log says what the engine
+    did, the audit lines (``integration.message.audit``) what people did. Only
+    the engine changes state, attempts, keys, backend, contract or payload;
+    people retry, cancel, or correct the payload of a message in exception.
     """
 
     _name = "integration.message"
     _description = "Integration Message"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
     _order = "id desc"
     _rec_name = "idempotency_key"
 
@@ -69,9 +78,15 @@ class IntegrationMessage(models.Model):
     warehouse_id = fields.Many2one(related="backend_id.warehouse_id", store=True, string="Plant", index=True)
     payload = fields.Text(
         required=True,
-        tracking=True,
-        help="The message content as JSON. Operators may correct it on a message in "
-        "exception before retrying it; the change is kept in the chatter.",
+        readonly=True,
+        help="The message content, as compact JSON with sorted keys.",
+    )
+    payload_text = fields.Text(
+        string="Payload",
+        compute="_compute_payload_text",
+        inverse="_inverse_payload_text",
+        help="The message content as indented JSON. Operators may correct it on a message in "
+        "exception before retrying it; the previous version is kept in the audit trail.",
     )
     idempotency_key = fields.Char(
         required=True,
@@ -87,9 +102,8 @@ class IntegrationMessage(models.Model):
         help="Shared by every message caused by the same business event, across systems.",
     )
     ordering_key = fields.Char(
-        index=True,
         readonly=True,
-        help="Messages with the same ordering key are applied in the order received.",
+        help="Messages with the same ordering key are applied one at a time, in the order received.",
     )
     parent_id = fields.Many2one(
         "integration.message", string="Caused By", readonly=True, index="btree_not_null"
@@ -108,10 +122,12 @@ class IntegrationMessage(models.Model):
         required=True,
         default="received",
         index=True,
-        tracking=True,
         readonly=True,
+        help="Received: waits for its batch run. Queued: waits for the dispatcher. Processing: being "
+        "applied or delivered now. Exception: waits for a person. Failed: a technical error, retried "
+        "by itself at the time shown. Dead: technical retries spent, waits for a person.",
     )
-    attempts = fields.Integer(readonly=True)
+    attempts = fields.Integer(readonly=True, help="How many times the engine started to apply or send it.")
     next_retry_at = fields.Datetime(readonly=True, index="btree_not_null")
     error_kind = fields.Selection(
         [("technical", "Technical"), ("business", "Business")], readonly=True, index="btree_not_null"
@@ -121,11 +137,12 @@ class IntegrationMessage(models.Model):
     missing_model = fields.Char(readonly=True, help="The model of the mapping this message waits for.")
     missing_code = fields.Char(readonly=True, help="The external code of the mapping this message waits for.")
     received_at = fields.Datetime(required=True, readonly=True, default=fields.Datetime.now, index=True)
-    started_at = fields.Datetime(readonly=True)
+    started_at = fields.Datetime(readonly=True, index="btree_not_null")
     finished_at = fields.Datetime(readonly=True, index="btree_not_null")
-    duration = fields.Float(compute="_compute_duration", store=True, help="Seconds from arrival to done.")
+    duration = fields.Float(
+        compute="_compute_duration", store=True, string="Duration (s)", help="Seconds from arrival to done."
+    )
     link_ids = fields.One2many("integration.message.link", "message_id", string="Records", readonly=True)
-    job_id = fields.Many2one("queue.job", string="Queue Job", readonly=True, index="btree_not_null")
     event_code = fields.Char(
         string="Event", readonly=True, index="btree_not_null", help="The business event that raised it."
     )
@@ -140,12 +157,43 @@ class IntegrationMessage(models.Model):
     delivery_attempt_ids = fields.One2many(
         "integration.delivery.attempt", "message_id", string="Delivery Attempts", readonly=True
     )
+    audit_ids = fields.One2many(
+        "integration.message.audit", "message_id", string="Audit Trail", readonly=True
+    )
+    transition_log = fields.Text(
+        readonly=True, help="Every state change the engine made, one line each: when, from, to and why."
+    )
     flow_owner_id = fields.Many2one(related="flow_id.owner_id", string="Business Owner")
+    blocked_by_id = fields.Many2one(
+        "integration.message",
+        compute="_compute_blocked_by",
+        string="Waiting For",
+        help="The earlier message with the same ordering key that must settle before this one is applied.",
+    )
+    waiting_reason = fields.Char(compute="_compute_blocked_by")
 
     _idempotency_key_unique = models.Constraint(
         "UNIQUE(backend_id, flow_code, direction, idempotency_key)",
         "A message with this idempotency key already exists for this backend and flow.",
     )
+
+    def init(self):
+        # The dispatcher's questions, answered from small partial indexes: "the unsettled
+        # messages of this key before this one" and "the next claimable message of a backend".
+        self.env.cr.execute(
+            """CREATE INDEX IF NOT EXISTS integration_message_unsettled_key_idx
+                   ON integration_message (backend_id, direction, ordering_key, id)
+                WHERE state NOT IN ('done', 'cancelled')"""
+        )
+        self.env.cr.execute(
+            """CREATE INDEX IF NOT EXISTS integration_message_claimable_idx
+                   ON integration_message (backend_id, id)
+                WHERE state IN ('queued', 'failed', 'processing')"""
+        )
+
+    # ------------------------------------------------------------------
+    # Computed fields
+    # ------------------------------------------------------------------
 
     @api.depends("received_at", "finished_at")
     def _compute_duration(self):
@@ -159,6 +207,103 @@ class IntegrationMessage(models.Model):
     def _compute_display_name(self):
         for message in self:
             message.display_name = f"{message.flow_code} {message.idempotency_key}"
+
+    @api.depends("payload")
+    def _compute_payload_text(self):
+        for message in self:
+            try:
+                message.payload_text = json.dumps(
+                    json.loads(message.payload or "null"), indent=2, sort_keys=True, ensure_ascii=False
+                )
+            except ValueError:
+                message.payload_text = message.payload
+
+    def _inverse_payload_text(self):
+        for message in self:
+            message._edit_payload(message.payload_text)
+
+    @api.depends("state", "ordering_key")
+    def _compute_blocked_by(self):
+        waiting = self.filtered(
+            lambda m: m.id and m.ordering_key and m.state in ("received", "queued", "failed")
+        )
+        blockers = {}
+        if waiting:
+            self.env.cr.execute(
+                SQL(
+                    """SELECT m.id, (SELECT e.id FROM integration_message e
+                                      WHERE e.backend_id = m.backend_id AND e.direction = m.direction
+                                        AND e.ordering_key = m.ordering_key AND e.id < m.id
+                                        AND e.state NOT IN %s
+                                   ORDER BY e.id LIMIT 1)
+                         FROM integration_message m WHERE m.id IN %s""",
+                    SETTLED_STATES,
+                    tuple(waiting.ids),
+                )
+            )
+            blockers = dict(self.env.cr.fetchall())
+        for message in self:
+            blocker = self.browse(blockers.get(message.id))
+            message.blocked_by_id = blocker
+            message.waiting_reason = blocker._holding_reason() if blocker else False
+
+    def _holding_reason(self):
+        """Why this message holds back the later ones of its key, in words."""
+        self.ensure_one()
+        state = dict(self._fields["state"]._description_selection(self.env))[self.state]
+        since = self.exception_since or self.started_at or self.received_at
+        return _(
+            "Waiting for message %(name)s (#%(id)s): %(state)s since %(since)s",
+            name=self.display_name,
+            id=self.id,
+            state=state.lower(),
+            since=fields.Datetime.to_string(since),
+        )
+
+    # ------------------------------------------------------------------
+    # Protection: only the engine changes a message
+    # ------------------------------------------------------------------
+
+    def _is_engine(self):
+        return self.env.context.get(ENGINE_CONTEXT_KEY) is ENGINE_SENTINEL
+
+    @api.model_create_multi
+    @api.private
+    def create(self, vals_list):
+        if not self._is_engine():
+            raise AccessError(
+                _("Messages are stored by the engine only: send them through a webhook or ingest().")
+            )
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if not self._is_engine() and set(vals) - PEOPLE_WRITABLE_FIELDS:
+            raise AccessError(
+                _(
+                    "Only the integration engine changes messages (%(fields)s): use Retry or Cancel, or "
+                    "correct the payload of a message in exception.",
+                    fields=", ".join(sorted(set(vals) - PEOPLE_WRITABLE_FIELDS)),
+                )
+            )
+        return super().write(vals)
+
+    def unlink(self):
+        if not self._is_engine() and any(m.state not in TERMINAL_STATES for m in self):
+            raise UserError(
+                _("Only done, cancelled or dead messages can be deleted: cancel the others first.")
+            )
+        return super().unlink()
+
+    def _transition(self, state, note=None, **values):
+        """Move these messages to ``state`` with ``values``, and log it. The one door to the state field."""
+        now = fields.Datetime.now()
+        for message in self:
+            line = f"{fields.Datetime.to_string(now)} {message.state} -> {state}"
+            if note:
+                line += f": {note}"
+            engine(message).write(
+                {**values, "state": state, "transition_log": (message.transition_log or "") + line + "\n"}
+            )
 
     # ------------------------------------------------------------------
     # Ingest: the one entrance for inbound and outbound messages
@@ -177,62 +322,95 @@ class IntegrationMessage(models.Model):
         parent=None,
         ordering_key=None,
         event_code=None,
+        flow=None,
     ):
-        """Store a message and enqueue its processing, once.
+        """Store a message and schedule its processing, once.
 
         Controllers, file imports, connectors and tests all come through here.
         The payload is checked against the backend's contract for
-        ``flow_code`` (a given ``version``, or the newest one in force); a
+        ``flow_code`` (``flow`` when the caller already found it, a given
+        ``version``, or the newest one in force); a
         :class:`PayloadValidationError` lists every violation by JSON pointer.
         When a message with the same idempotency key exists, it is returned
-        unchanged. The message and its job are created in the caller's
-        transaction, so a rolled-back business change sends nothing.
+        unchanged. The message is created in the caller's transaction, so a
+        rolled-back business change sends nothing. When a concurrent
+        transaction stores the same message first, a :class:`ConcurrencyError`
+        asks Odoo to run the whole request again, which then finds it.
 
         Returns ``(message, created)``.
         """
         backend.ensure_one()
         if backend.state != "active":
             raise UserError(_("Backend %s is not active: it takes no messages.", backend.display_name))
-        flow = self._find_contract(backend, flow_code, direction, version)
-        key = (
-            resolve_pointer_text(payload, flow.idempotency_key_pointer)
-            or idempotency_key
-            or hashlib.sha256(canonical_json(payload).encode()).hexdigest()
-        )
+        flow = flow or self.env["integration.flow"]._contract_in_force(backend, flow_code, direction, version)
+        key = self._idempotency_key(flow, payload, idempotency_key)
         existing = self._find_by_key(backend, flow_code, direction, key)
         if existing:
             return existing, False
-        errors = validation_errors(payload, flow._get_schema())
-        if errors:
-            raise PayloadValidationError(
-                _(
-                    "The %(flow)s payload breaks its contract:\n%(errors)s",
-                    flow=flow.display_name,
-                    errors=format_errors(errors),
-                ),
-                errors,
-            )
+        flow._check_payload(payload)
         values = {
             "backend_id": backend.id,
             "flow_id": flow.id,
             "flow_code": flow_code,
             "direction": direction,
-            "payload": json.dumps(payload, indent=2, sort_keys=True, ensure_ascii=False),
+            "payload": strict_json.dumps(payload),
             "idempotency_key": key,
             "correlation_id": correlation_id or (parent and parent.correlation_id) or str(uuid.uuid4()),
-            "ordering_key": ordering_key or resolve_pointer_text(payload, flow.ordering_key_pointer),
+            "ordering_key": ordering_key or self._key_at(payload, flow.ordering_key_pointer, "ordering key"),
             "parent_id": parent.id if parent else False,
             "event_code": event_code,
         }
+        realtime = flow.sync_policy == "realtime"
+        message = self._store(values, "queued" if realtime else "received")
+        if realtime:
+            self.env["integration.dispatcher"]._schedule(backend)
+        return message, True
+
+    def _store(self, values, state, note=None):
+        """Create one message in ``state``; a concurrent twin makes the request run again."""
+        dispatcher = self.env["integration.dispatcher"]
+        if values.get("ordering_key"):
+            dispatcher._lock_ordering_key(values["backend_id"], values["direction"], values["ordering_key"])
+        log = f"{fields.Datetime.to_string(fields.Datetime.now())} stored as {state}"
+        values = {**values, "state": state, "transition_log": log + (f": {note}" if note else "") + "\n"}
         try:
             with self.env.cr.savepoint(), mute_logger("odoo.sql_db"):
-                message = self.create(values)
-        except IntegrityError:
-            # Another transaction stored the same message first.
-            return self._find_by_key(backend, flow_code, direction, key), False
-        if flow.sync_policy == "realtime":
-            message._enqueue()
-        return message, True
+                # handed back without the engine's mark: the caller is not the engine
+                return self.browse(engine(self).create(values).ids)
+        except UniqueViolation:
+            # Another transaction stored this message first; under repeatable read we cannot
+            # see it yet, a fresh transaction will.
+            raise ConcurrencyError(
+                f"message {values['idempotency_key']} of {values['flow_code']} stored concurrently"
+            ) from None
+
+    @api.model
+    def _idempotency_key(self, flow, payload, given=None):
+        """The key that identifies the message: the sender's event id, its header, or one of ours.
+
+        A hash of the payload only when the contract asks for it: two equal
+        readings of a meter are two messages unless the contract says
+        otherwise.
+        """
+        key = self._key_at(payload, flow.idempotency_key_pointer, "idempotency key") or given
+        if key:
+            if len(key) > KEY_MAX_LENGTH:
+                raise UserError(_("The idempotency key is longer than %s characters.", KEY_MAX_LENGTH))
+            return key
+        if flow.deduplicate_by_payload:
+            return "sha256:" + hashlib.sha256(strict_json.dumps(payload).encode()).hexdigest()
+        return f"uuid:{uuid.uuid4()}"
+
+    @api.model
+    def _key_at(self, payload, pointer, what):
+        """The text at ``pointer`` of the payload, refused when it cannot serve as a key."""
+        value = resolve_pointer_text(payload, pointer)
+        if value is not None and len(value) > KEY_MAX_LENGTH:
+            reason = f"the {what} is longer than {KEY_MAX_LENGTH} characters"
+            raise PayloadValidationError(
+                _("The payload breaks its contract: %s", reason), [(pointer, reason)]
+            )
+        return value
 
     @api.model
     def _ingest_event(self, flow, event_code, record, correlation_id=None):
@@ -250,73 +428,54 @@ class IntegrationMessage(models.Model):
             "direction": "outbound",
             "ordering_key": f"{record._name},{record.id}",
             "event_code": event_code,
+            "flow": flow,
         }
         try:
             with self.env.cr.savepoint():
                 payload = flow._get_processor()._prepare_payload(flow, record, event_code)
                 message, _created = self._ingest(flow.backend_id, flow.code, payload, **values)
         except UserError as error:
-            message = self._store_pending(flow, record, values)
-            message._park_as_exception(error, fields.Datetime.now())
+            message = self._store_pending(flow, record, values, error)
+            flow._alert_waiting_messages()
         message._link_records(record)
         return message
 
-    def _store_pending(self, flow, record, values):
-        """A message whose payload is still to be built: it names its record instead."""
+    def _store_pending(self, flow, record, values, error):
+        """A message whose payload is still to be built: it names its record and waits in exception."""
         reference = {"event": values["event_code"], "model": record._name, "id": record.id}
-        return self.create(
+        return self._store(
             {
                 "backend_id": flow.backend_id.id,
                 "flow_id": flow.id,
                 "flow_code": flow.code,
                 "direction": "outbound",
-                "payload": json.dumps(reference, indent=2, sort_keys=True),
+                "payload": strict_json.dumps(reference),
                 "payload_pending": True,
                 "idempotency_key": values["idempotency_key"],
                 "correlation_id": values["correlation_id"] or str(uuid.uuid4()),
                 "ordering_key": values["ordering_key"],
                 "event_code": values["event_code"],
-            }
+                **self._exception_values(error),
+            },
+            "exception",
+            note=self._reason(error),
         )
 
     def _build_pending_payload(self):
         """Build, check and keep the payload of a message whose event could not be turned into one."""
+        self.ensure_one()
         source = self.link_ids[:1]
         record = self.env[source.res_model].browse(source.res_id).exists() if source else None
         if not record:
             raise IntegrationBusinessError(_("The record this message was about no longer exists."))
         payload = self.flow_id._get_processor()._prepare_payload(self.flow_id, record, self.event_code)
-        errors = validation_errors(payload, self.flow_id._get_schema())
+        errors = self.flow_id._validation_errors(payload)
         if errors:
             raise IntegrationBusinessError(
                 _("The built payload breaks its contract:\n%s", format_errors(errors))
             )
-        super().write(
-            {
-                "payload": json.dumps(payload, indent=2, sort_keys=True, ensure_ascii=False),
-                "payload_pending": False,
-            }
-        )
+        engine(self).write({"payload": strict_json.dumps(payload), "payload_pending": False})
         return payload
-
-    @api.model
-    def _find_contract(self, backend, flow_code, direction, version=None):
-        """The contract version in force for ``flow_code`` on ``backend``."""
-        domain = [("backend_id", "=", backend.id), ("code", "=", flow_code), ("direction", "=", direction)]
-        if version is not None:
-            domain.append(("version", "=", int(version)))
-        flow = self.env["integration.flow"].search(domain, order="version desc")._in_force()[:1]
-        if flow:
-            return flow
-        raise UserError(
-            _(
-                "Backend %(backend)s has no %(direction)s contract '%(code)s'%(version)s in force.",
-                backend=backend.display_name,
-                direction=direction,
-                code=flow_code,
-                version=f" v{version}" if version is not None else "",
-            )
-        )
 
     @api.model
     def _find_by_key(self, backend, flow_code, direction, key):
@@ -330,166 +489,19 @@ class IntegrationMessage(models.Model):
             limit=1,
         )
 
-    def _enqueue(self):
-        """Queue the messages and make sure their backends have a job to drain them."""
-        self.write({"state": "queued", "next_retry_at": False})
-        for backend in self.backend_id:
-            job = backend._enqueue_processing()
-            self.filtered(lambda m, b=backend: m.backend_id == b).write({"job_id": job.id})
-
-    # ------------------------------------------------------------------
-    # Processing (called by the backend's queue job)
-    # ------------------------------------------------------------------
-
-    def _is_waiting_for_earlier(self):
-        """Whether an earlier message with the same ordering key is still unsettled."""
-        self.ensure_one()
-        if not self.ordering_key:
-            return False
-        return bool(
-            self.search_count(
-                [
-                    ("backend_id", "=", self.backend_id.id),
-                    ("direction", "=", self.direction),
-                    ("ordering_key", "=", self.ordering_key),
-                    ("id", "<", self.id),
-                    ("state", "not in", SETTLED_STATES),
-                ],
-                limit=1,
-            )
-        )
-
-    def _process(self):
-        """Apply one message, exactly once.
-
-        The processor's effect and the ``done`` state are written in one
-        savepoint: both commit with the job's transaction or neither does, and
-        a message already done is left alone, so re-running a job or replaying
-        it after a crash never applies the message twice. Returns whether the
-        message was settled (done) by this call.
-        """
-        self.ensure_one()
-        if self.state not in ("queued", "failed"):
-            return False
-        started_at = fields.Datetime.now()
-        try:
-            with self.env.cr.savepoint():
-                self.state = "processing"
-                processor = self.flow_id._get_processor()
-                payload = self._build_pending_payload() if self.payload_pending else json.loads(self.payload)
-                if self.direction == "inbound":
-                    records = processor._process_inbound(self, payload)
-                else:
-                    records = processor._process_outbound(self, payload)
-                self._link_records(records)
-                self.write(
-                    {
-                        "state": "done",
-                        "attempts": self.attempts + 1,
-                        "started_at": started_at,
-                        "finished_at": fields.Datetime.now(),
-                        "next_retry_at": False,
-                        "error_kind": False,
-                        "error_message": False,
-                        "error_detail": False,
-                        "missing_model": False,
-                        "missing_code": False,
-                        "exception_since": False,
-                    }
-                )
-        except UserError as error:
-            # Odoo's own refusals (a done work order cannot start) need a person as much as ours do.
-            self._log_attempt(error)
-            self._park_as_exception(error, started_at)
-            return False
-        except Exception as error:
-            self._log_attempt(error)
-            self._record_technical_failure(error, started_at)
-            return False
-        return True
-
-    def _log_attempt(self, error):
-        """Keep the delivery attempt a failure carries: the processing savepoint rolled it back."""
-        attempt = getattr(error, "attempt", None)
-        if attempt:
-            self.env["integration.delivery.attempt"].create(attempt)
-
     def _link_records(self, records):
         if not records:
             return
-        self.env["integration.message.link"].create(
+        self.env["integration.message.link"].sudo().create(
             [{"message_id": self.id, "res_model": record._name, "res_id": record.id} for record in records]
         )
 
-    def _park_as_exception(self, error, started_at):
-        """Stop on a business error and ask the flow's owner to act."""
-        reason = str(error.args[0]) if error.args else str(error)
-        self.write(
-            {
-                "state": "exception",
-                "attempts": self.attempts + 1,
-                "started_at": started_at,
-                "error_kind": "business",
-                "error_message": reason,
-                "error_detail": False,
-                "missing_model": getattr(error, "res_model", False),
-                "missing_code": getattr(error, "external_code", False),
-                "exception_since": fields.Datetime.now(),
-            }
-        )
-        self.activity_schedule(
-            "mail.mail_activity_data_todo",
-            user_id=self.flow_id.owner_id.id,
-            summary=_("Integration exception: %s", self.flow_code),
-            note=reason,
-        )
-        _logger.info("message %s parked in exception: %s", self.id, reason)
-
-    def _record_technical_failure(self, error, started_at):
-        """Retry later with exponential backoff, or give up once the attempts are spent."""
-        attempts = self.attempts + 1
-        flow = self.flow_id
-        values = {
-            "attempts": attempts,
-            "started_at": started_at,
-            "error_kind": "technical",
-            "error_message": f"{type(error).__name__}: {error}",
-            "error_detail": traceback.format_exc()[-ERROR_DETAIL_LIMIT:],
-        }
-        if attempts >= flow.retry_max:
-            values.update(state="dead", next_retry_at=False)
-            _logger.error("message %s is dead after %s attempts", self.id, attempts, exc_info=error)
-        else:
-            delay = self._retry_delay(attempts, getattr(error, "retry_after", None))
-            values.update(state="failed", next_retry_at=fields.Datetime.now() + timedelta(seconds=delay))
-            _logger.info("message %s failed (attempt %s), retry in %ss: %s", self.id, attempts, delay, error)
-        self.write(values)
-        if values["state"] == "failed":
-            self.backend_id._enqueue_processing(eta=values["next_retry_at"])
-
-    def _retry_delay(self, attempts, asked=None):
-        """Seconds before the next try: exponential backoff with jitter, at least what the receiver asked.
-
-        The jitter (the delay is drawn between half and all of the backoff)
-        spreads the retries of many messages that failed together, so that a
-        recovering partner is not hit by all of them at the same second.
-        """
-        backoff = self.flow_id.retry_backoff_seconds * 2 ** (attempts - 1)
-        delay = round(backoff / 2 + random.uniform(0, backoff / 2))
-        return max(delay, asked or 0)
-
-    # ------------------------------------------------------------------
-    # Delivery (outbound)
-    # ------------------------------------------------------------------
-
-    def _deliver(self, payload):
-        """POST the message to its backend, signed, and log the attempt.
+    def _delivery_request(self, payload):
+        """The signed HTTP request that delivers this outbound message, as arguments of the transport.
 
         The body follows the Standard Webhooks shape (``type``, ``timestamp``,
-        ``data``); ``webhook-id`` stays the same across retries so that the
-        receiver can drop a copy it already has. A 2xx delivers; no answer,
-        429 or 5xx raises :class:`DeliveryFailed` (retried with backoff); any
-        other answer raises :class:`DeliveryRefused` (exception for a person).
+        ``data``); ``webhook-id`` is the same for every attempt, so that the
+        receiver can drop a copy it already has.
         """
         self.ensure_one()
         backend = self.backend_id
@@ -498,8 +510,7 @@ class IntegrationMessage(models.Model):
                 _("Backend %s has no outbound URL: set it on the backend, then retry.", backend.display_name)
             )
         webhook_id = f"{self.flow_code}.{self.idempotency_key}"
-        timestamp = int(time.time())
-        body = canonical_json(
+        body = strict_json.dumps(
             {
                 "type": self.flow_code,
                 "version": self.flow_version,
@@ -508,88 +519,171 @@ class IntegrationMessage(models.Model):
                 "data": payload,
             }
         ).encode()
-        headers = backend._outbound_headers(webhook_id, timestamp, body)
-        result = http_delivery.post(
-            backend.outbound_url, body, headers, backend.connect_timeout, backend.read_timeout
-        )
-        outcome = http_delivery.outcome(result)
-        attempt = {
-            "message_id": self.id,
+        return {
             "url": backend.outbound_url,
-            "status_code": result.status_code or 0,
-            "latency_ms": result.latency_ms,
-            "outcome": outcome,
-            "error": result.error,
-            "response_excerpt": result.excerpt,
+            "body": body,
+            "headers": backend._outbound_headers(webhook_id, int(time.time()), body),
+            "connect_timeout": backend.connect_timeout,
+            "read_timeout": backend.read_timeout,
         }
-        if outcome == http_delivery.DELIVERED:
-            self.env["integration.delivery.attempt"].create(attempt)
-            return
-        answer = result.error or f"HTTP {result.status_code}: {result.excerpt[:200]}"
-        if outcome == http_delivery.RETRY:
-            raise DeliveryFailed(
-                _("%(backend)s did not take the message: %(answer)s", backend=backend.code, answer=answer),
-                attempt,
-                retry_after=result.retry_after,
-            )
-        raise DeliveryRefused(
-            _("%(backend)s refused the message: %(answer)s", backend=backend.code, answer=answer), attempt
+
+    # ------------------------------------------------------------------
+    # Outcomes (called by the dispatcher)
+    # ------------------------------------------------------------------
+
+    @staticmethod
+    def _reason(error):
+        return str(error.args[0]) if getattr(error, "args", None) else str(error)
+
+    def _exception_values(self, error):
+        now = fields.Datetime.now()
+        return {
+            "error_kind": "business",
+            "error_message": self._reason(error),
+            "error_detail": False,
+            "missing_model": getattr(error, "res_model", False),
+            "missing_code": getattr(error, "external_code", False),
+            "exception_since": now,
+            "next_retry_at": False,
+        }
+
+    def _mark_done(self, started_at):
+        self._transition(
+            "done",
+            started_at=started_at,
+            finished_at=fields.Datetime.now(),
+            next_retry_at=False,
+            error_kind=False,
+            error_message=False,
+            error_detail=False,
+            missing_model=False,
+            missing_code=False,
+            exception_since=False,
         )
 
+    def _mark_exception(self, error, started_at=None):
+        """Park on a business error: a person must act. The contract's owner is told once per problem."""
+        values = self._exception_values(error)
+        if started_at:
+            values["started_at"] = started_at
+        self._transition("exception", note=values["error_message"][:200], **values)
+        self.flow_id._alert_waiting_messages()
+        _logger.info("message %s parked in exception: %s", self.ids, values["error_message"])
+
+    def _mark_failed(self, error, detail, next_retry_at, started_at=None):
+        self._transition(
+            "failed",
+            note=f"retry at {fields.Datetime.to_string(next_retry_at)}",
+            error_kind="technical",
+            error_message=self._technical_reason(error),
+            error_detail=detail[-ERROR_DETAIL_LIMIT:] if detail else False,
+            next_retry_at=next_retry_at,
+            **({"started_at": started_at} if started_at else {}),
+        )
+
+    def _mark_dead(self, error, detail, started_at=None):
+        self._transition(
+            "dead",
+            note=f"after {self.attempts} attempt(s)",
+            error_kind="technical",
+            error_message=self._technical_reason(error),
+            error_detail=detail[-ERROR_DETAIL_LIMIT:] if detail else False,
+            next_retry_at=False,
+            **({"started_at": started_at} if started_at else {}),
+        )
+        self.flow_id._alert_waiting_messages()
+
+    @staticmethod
+    def _technical_reason(error):
+        return error if isinstance(error, str) else f"{type(error).__name__}: {error}"
+
     # ------------------------------------------------------------------
-    # Resolution by operators
+    # Resolution by people
     # ------------------------------------------------------------------
 
-    def write(self, vals):
-        if "payload" in vals:
-            for message in self:
-                message._check_edited_payload(vals["payload"])
-        return super().write(vals)
-
-    def _check_edited_payload(self, text):
-        """An edited payload must still be JSON and still satisfy the message's contract."""
-        if self.state not in RETRYABLE_STATES:
-            raise UserError(_("Only a message in exception, failed or dead can be edited."))
+    def _edit_payload(self, text):
+        """Correct the payload of a message in exception; the previous one goes to the audit trail."""
+        self.ensure_one()
+        if self.state != "exception" or self.payload_pending:
+            raise UserError(_("Only the payload of a message in exception can be corrected."))
         try:
-            payload = json.loads(text)
-        except json.JSONDecodeError as error:
+            payload = strict_json.loads(text or "")
+        except strict_json.JsonRefused as error:
             raise ValidationError(_("The payload is not valid JSON: %s", error)) from error
-        errors = validation_errors(payload, self.flow_id._get_schema())
+        errors = self.flow_id._validation_errors(payload)
         if errors:
-            raise ValidationError(
-                _(
-                    "The edited payload breaks its contract:\n%s",
-                    format_errors(errors),
-                )
-            )
+            raise ValidationError(_("The edited payload breaks its contract:\n%s", format_errors(errors)))
+        compact = strict_json.dumps(payload)
+        if compact == self.payload:
+            return
+        self._audit("edit", _("Payload corrected."), previous_payload=self.payload)
+        engine(self).write({"payload": compact})
+
+    def _audit(self, action, note, previous_payload=False):
+        self.env["integration.message.audit"].sudo().create(
+            [
+                {
+                    "message_id": message.id,
+                    "action": action,
+                    "note": note,
+                    "previous_payload": previous_payload,
+                }
+                for message in self
+            ]
+        )
+
+    def _lock_for_people(self):
+        """Lock the rows a person acts on, or say that the engine has them right now."""
+        self.env.cr.execute(
+            SQL("SELECT id FROM integration_message WHERE id IN %s FOR NO KEY UPDATE NOWAIT", tuple(self.ids))
+        )
 
     def action_retry(self):
         """Process the messages again (after a fix, an edit or a new mapping)."""
         to_retry = self.filtered(lambda m: m.state in RETRYABLE_STATES)
         if not to_retry:
             raise UserError(_("Only messages in exception, failed or dead can be retried."))
-        to_retry._retry_by_itself(_("Retried"), _("Retried by %s.", self.env.user.name))
+        to_retry._lock_for_people()
+        to_retry._audit("retry", _("Retried by %s.", self.env.user.name))
+        to_retry._requeue(_("retried by %s", self.env.user.name), reset_attempts=True)
         return True
 
     def action_cancel(self):
         """Give up on the messages: they will never be applied, and no longer hold back later ones."""
-        to_cancel = self.filtered(lambda m: m.state not in ("done", "cancelled", "processing"))
+        to_cancel = self.filtered(lambda m: m.state in CANCELLABLE_STATES)
         if not to_cancel:
             raise UserError(_("Done, processing or cancelled messages cannot be cancelled."))
-        to_cancel.activity_ids.action_feedback(feedback=_("Cancelled"))
-        to_cancel.write({"state": "cancelled", "next_retry_at": False, "finished_at": fields.Datetime.now()})
-        for message in to_cancel:
-            message.message_post(body=_("Cancelled by %s.", self.env.user.name))
+        to_cancel._lock_for_people()
+        to_cancel._audit("cancel", _("Cancelled by %s.", self.env.user.name))
+        to_cancel._transition(
+            "cancelled",
+            note=_("cancelled by %s", self.env.user.name),
+            next_retry_at=False,
+            finished_at=fields.Datetime.now(),
+        )
+        to_cancel.flow_id._alert_waiting_messages()
         # Messages that waited behind the cancelled ones may go on.
-        to_cancel.backend_id._enqueue_processing()
+        self.env["integration.dispatcher"]._schedule(to_cancel.backend_id)
         return True
 
+    def _requeue(self, note, reset_attempts=False):
+        """Send these messages back to the dispatcher."""
+        values = {"next_retry_at": False, "exception_since": False}
+        if reset_attempts:
+            values["attempts"] = 0
+        was_waiting = self.filtered(lambda m: m.state in ("exception", "dead"))
+        self._transition("queued", note=note, **values)
+        was_waiting.flow_id._alert_waiting_messages()
+        self.env["integration.dispatcher"]._schedule(self.backend_id)
+
     @api.model
-    def _retry_waiting_for_mapping(self, missing_model, external_code, backend=None, warehouse=None):
+    def _retry_waiting_for_mapping(
+        self, missing_model, external_code, backend=None, warehouse=None, company=None
+    ):
         """Retry, by themselves, the messages in exception that waited for this mapping.
 
         The mapping's scope limits which messages it can serve: one backend's,
-        one plant's, or every backend's.
+        one plant's, or every backend of its company.
         """
         domain = [
             ("state", "=", "exception"),
@@ -600,48 +694,52 @@ class IntegrationMessage(models.Model):
             domain.append(("backend_id", "=", backend.id))
         elif warehouse:
             domain.append(("warehouse_id", "=", warehouse.id))
+        if company:
+            domain.append(("company_id", "=", company.id))
         waiting = self.search(domain)
-        waiting._retry_by_itself(
-            _("Mapping created"),
-            _("Retried automatically: the mapping for %(code)s now exists.", code=external_code),
-        )
+        waiting._retry_by_itself(_("the mapping for %s now exists", external_code))
         return waiting
 
-    def _retry_by_itself(self, feedback, note):
-        """Retry these messages because what they waited for happened (a mapping, a release...).
+    def _retry_by_itself(self, note):
+        """Retry these messages because what they waited for happened (a mapping, a release...)."""
+        if self:
+            self._requeue(note)
 
-        Their activities are closed with ``feedback`` and ``note`` goes to their chatter.
+    # ------------------------------------------------------------------
+    # Retention
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _cron_purge(self, batch_size=1000, budget_seconds=PURGE_BUDGET_SECONDS):
+        """Delete terminal messages past their retention age, a batch at a time, committing as it goes.
+
+        Done and cancelled messages are kept ``integration_base.retention_days``
+        (90 by default), dead ones ``integration_base.retention_dead_days``
+        (365). Each batch is deleted and committed on a cursor of its own, so
+        that a long purge never holds one big transaction, and the run stops
+        after ``budget_seconds`` (the next run goes on). Returns how many were
+        deleted.
         """
-        if not self:
-            return
-        self.activity_ids.action_feedback(feedback=feedback)
-        for message in self:
-            message.message_post(body=note)
-        self._enqueue()
-
-    # ------------------------------------------------------------------
-    # Crons: they only search and enqueue
-    # ------------------------------------------------------------------
-
-    @api.model
-    def _cron_enqueue_due(self):
-        """Enqueue batch contracts whose run is due, and technical retries that are due."""
+        params = self.env["ir.config_parameter"].sudo()
         now = fields.Datetime.now()
-        due_flows = self.env["integration.flow"].search(
-            [("sync_policy", "=", "batch"), "|", ("next_batch_at", "=", False), ("next_batch_at", "<=", now)]
-        )
-        for flow in due_flows:
-            self.search([("state", "=", "received"), ("flow_id", "=", flow.id)])._enqueue()
-            flow.next_batch_at = now + timedelta(minutes=flow.batch_interval_minutes)
-        due = self.search([("state", "=", "failed"), ("next_retry_at", "<=", fields.Datetime.now())])
-        for backend in due.backend_id:
-            backend._enqueue_processing()
-
-    @api.model
-    def _cron_purge_done(self, batch_size=1000):
-        """Delete done messages older than the retention period, a batch at a time."""
-        days = int(self.env["ir.config_parameter"].sudo().get_param("integration_base.retention_days", 90))
-        limit = fields.Datetime.now() - timedelta(days=days)
-        old = self.search([("state", "=", "done"), ("finished_at", "<", limit)], limit=batch_size)
-        old.unlink()
-        return len(old)
+        done_days = int(params.get_param("integration_base.retention_days", 90))
+        ages = {
+            "done": done_days,
+            "cancelled": done_days,
+            "dead": int(params.get_param("integration_base.retention_dead_days", 365)),
+        }
+        self.env.flush_all()
+        deadline = time.monotonic() + budget_seconds
+        deleted = 0
+        for state, days in ages.items():
+            date_field = "received_at" if state == "dead" else "finished_at"
+            domain = [("state", "=", state), (date_field, "<", now - timedelta(days=days))]
+            while time.monotonic() < deadline:
+                with self.env.registry.cursor() as cr:
+                    old = engine(self.with_env(self.env(cr=cr))).search(domain, limit=batch_size)
+                    old.unlink()
+                if not old:
+                    break
+                deleted += len(old)
+        self.env.invalidate_all()
+        return deleted

@@ -6,8 +6,8 @@ from odoo.tools import SQL, config
 
 from ..exceptions import WebhookRefused
 from ..lib.prometheus import histogram_samples, render
-from ..lib.secret_box import read_config_section
 from ..lib.webhook_signature import bearer_token_matches
+from .integration_credential import integration_config
 
 METRICS_TOKEN_VARIABLE = "INTEGRATION_METRICS_TOKEN"
 # Seconds from arrival to done.
@@ -29,7 +29,7 @@ class IntegrationMetrics(models.AbstractModel):
 
     @api.model
     def _check_token(self, headers):
-        expected = os.environ.get(METRICS_TOKEN_VARIABLE) or read_config_section(config.get("config")).get(
+        expected = os.environ.get(METRICS_TOKEN_VARIABLE) or integration_config(config.get("config")).get(
             "metrics_token"
         )
         if not expected:

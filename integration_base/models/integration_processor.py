@@ -12,13 +12,15 @@ class IntegrationProcessor(models.AbstractModel):
     A connector declares ``_name = "integration.processor.<something>"`` with
     ``_inherit = "integration.processor"`` and implements the methods of the
     directions it handles (``_prepare_payload`` for outbound contracts fed
-    by events); flows then choose it by that name. The engine calls
-    them inside a savepoint with the message's ``done`` state, so the effect
-    and the state are committed together or not at all. Processors raise
+    by events); flows then choose it by that name. The dispatcher calls
+    ``_process_inbound`` in the transaction that marks the message ``done``,
+    so the effect and the state are committed together or not at all, as
+    the backend's technical user. Outbound messages are delivered by the
+    engine's transport. Processors raise
     :class:`~odoo.addons.integration_base.exceptions.IntegrationBusinessError`
     (or its ``MissingMappingError``) for anything a person must fix, and so
-    does Odoo when it raises a ``UserError``; any other exception is a
-    technical error and is retried.
+    does Odoo when it raises a ``UserError`` or a database constraint fails;
+    any other exception is a technical error and is retried.
     """
 
     _name = "integration.processor"
@@ -33,14 +35,6 @@ class IntegrationProcessor(models.AbstractModel):
         raise IntegrationBusinessError(
             _("Contract %s cannot process inbound messages.", message.flow_id.display_name)
         )
-
-    def _process_outbound(self, message, payload):
-        """Deliver an outbound ``payload`` to the backend.
-
-        By default it is POSTed, signed, to the backend's outbound URL; a
-        processor overrides this for another transport (a file drop, a queue).
-        """
-        message._deliver(payload)
 
     def _prepare_payload(self, flow, record, event_code):
         """The outbound payload of ``flow`` for ``record``, when event ``event_code`` happened to it.

@@ -100,7 +100,7 @@ class IntegrationSubscription(models.Model):
         """Store the outbound message of ``record`` for ``backend``; nothing when no contract is in force."""
         Message = self.env["integration.message"].sudo()
         try:
-            flow = Message._find_contract(backend, self.flow_code, "outbound")
+            flow = self.env["integration.flow"].sudo()._contract_in_force(backend, self.flow_code, "outbound")
         except UserError as error:
             # A subscription pointing at a missing contract must not block the business
             # transaction; say it where the configuration is made.

@@ -1,22 +1,36 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-import json
+import hashlib
 import logging
+import re
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from odoo import api, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from ..exceptions import PayloadValidationError, WebhookRefused
+from ..lib import strict_json
 from ..lib.openapi import build_document
 from ..lib.webhook_signature import SignatureError, bearer_token_matches, verify
+from .integration_backend import BACKEND_CODE_PATTERN
 
 _logger = logging.getLogger(__name__)
 
 JSON_CONTENT_TYPES = ("application/json",)
 BATCH_CONTENT_TYPES = ("application/json", "application/x-ndjson")
 MAX_BATCH_ITEMS = 500
-UNAUTHORIZED = "The request is not authenticated: check the signature headers or the token."
+# The most a request may carry before anyone knows who sent it (the backend's own,
+# smaller limit applies once the call is authenticated).
+MAX_REQUEST_BYTES = 10 * 1024 * 1024
+# Failed authentications accepted per client address and minute before 429.
+UNAUTHENTICATED_PER_MINUTE = 60
+UNAUTHORIZED = "The request is not authenticated: check the backend code, the signature headers or the token."
+# Keys that senders give in headers: printable, no '#' (kept for the keys of batch items).
+HEADER_KEY_PATTERN = re.compile(r"^[A-Za-z0-9._:@/+=~-]{1,255}$")
+FLOW_CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+MAX_MESSAGE_ID = 2**31 - 1
 
 
 def media_type(content_type):
@@ -24,45 +38,64 @@ def media_type(content_type):
     return (content_type or "").split(";")[0].strip().lower()
 
 
+@dataclass
+class WebhookCall:
+    """One HTTP request, as the door needs it: no werkzeug here.
+
+    ``read_body(limit)`` returns the body, or raises ``OverflowError`` as
+    soon as it is known to be larger than ``limit`` bytes (without reading
+    the rest) and ``OSError`` when it cannot be read.
+    """
+
+    headers: dict
+    content_type: str = ""
+    content_length: int | None = None
+    remote_addr: str = ""
+    read_body: Callable[[int], bytes] = field(default=lambda _limit: b"")
+
+
 class IntegrationWebhook(models.AbstractModel):
     """The inbound door for plant systems calling over HTTP.
 
     It turns one HTTP request into an ingested message, in this order:
-    backend known (404), body size (413), content type (415), credentials
-    (401, the same answer whatever was wrong), backend in service (403),
-    rate limit (429), JSON (400), contract known and in force (404, 403),
-    payload valid (422); then the message is accepted (202) or recognised as
-    a duplicate (200). Every refusal is a :class:`WebhookRefused` that the
-    controller answers as JSON; nothing here knows about werkzeug.
+    request size (413, from ``Content-Length`` before the body is read),
+    content type (415), credentials (401, the same answer for an unknown backend or any wrong
+    credential, and 429 once an address keeps failing), body size within the
+    backend's limit (413), backend in service (403), rate
+    limit (429), strict JSON (400), keys in headers (400), contract known and in
+    force (404, 403), payload valid (422); then the message is accepted (202) or
+    recognised as a duplicate (200). Every refusal is a :class:`WebhookRefused`
+    that the controller answers as JSON, after rolling back anything the
+    request wrote.
     """
 
     _name = "integration.webhook"
     _description = "Integration Webhook"
 
     @api.model
-    def _receive(self, backend_code, flow_code, headers, body, content_type):
+    def _receive(self, backend_code, flow_code, call):
         """Accept one message. Returns ``(status, answer dict)``."""
-        backend, key = self._accept_call(
-            backend_code, flow_code, headers, body, content_type, JSON_CONTENT_TYPES
-        )
+        backend, key, body = self._accept_call(backend_code, call, JSON_CONTENT_TYPES)
+        flow = self._check_contract(backend, flow_code)
         payload = self._parse_json(body)
-        return self._ingest_one(backend, flow_code, payload, key, headers)
+        return self._ingest_one(backend, flow, payload, key, call.headers)
 
     @api.model
-    def _receive_batch(self, backend_code, flow_code, headers, body, content_type):
+    def _receive_batch(self, backend_code, flow_code, call):
         """Accept many messages: a JSON array, or NDJSON (one JSON document a line).
 
-        The call as a whole is authenticated, limited and parsed once; each
-        item is then ingested on its own (in a savepoint), so one invalid item
-        does not hold back the others. The answer lists, per item in order,
-        the status a single call would have had. Item keys are the payload's
-        own event id or ``<webhook-id>:<index>``.
+        The call as a whole is authenticated, limited and parsed once; a batch
+        that cannot be parsed is refused whole. Each item is then ingested on
+        its own (in a savepoint), so one invalid item does not hold back the
+        others; the answer lists, per item in order, the status a single call
+        would have had. An item's key is the payload's own event id, or the
+        call's key and the item's hash (``<webhook-id>#<sha256>``): it does
+        not depend on the item's position and cannot be a single call's key.
         """
-        backend, key = self._accept_call(
-            backend_code, flow_code, headers, body, content_type, BATCH_CONTENT_TYPES
-        )
-        if media_type(content_type) == "application/x-ndjson":
-            lines = [line for line in body.splitlines() if line.strip()]
+        backend, key, body = self._accept_call(backend_code, call, BATCH_CONTENT_TYPES)
+        flow = self._check_contract(backend, flow_code)
+        if media_type(call.content_type) == "application/x-ndjson":
+            lines = [line for line in body.split(b"\n") if line.strip()]
             items = [self._parse_json(line, f"line {number}") for number, line in enumerate(lines, 1)]
         else:
             items = self._parse_json(body)
@@ -76,52 +109,67 @@ class IntegrationWebhook(models.AbstractModel):
             )
         answers = []
         for index, payload in enumerate(items):
-            item_key = f"{key}:{index}" if key else None
+            item_key = (
+                f"{key}#{hashlib.sha256(strict_json.dumps(payload).encode()).hexdigest()}" if key else None
+            )
             try:
                 with self.env.cr.savepoint():
-                    status, answer = self._ingest_one(backend, flow_code, payload, item_key, headers)
+                    status, answer = self._ingest_one(backend, flow, payload, item_key, call.headers)
             except WebhookRefused as refused:
                 status, answer = refused.status, refused.as_dict()
             answers.append({"index": index, "status": status, **answer})
         accepted = sum(1 for answer in answers if answer["status"] in (200, 202))
         return 200, {"accepted": accepted, "refused": len(answers) - accepted, "items": answers}
 
-    def _accept_call(self, backend_code, flow_code, headers, body, content_type, content_types):
-        """Every check of a call before its payload: returns the backend and the call's key."""
-        backend = self._find_backend(backend_code)
-        self._check_body(backend, body, content_type, content_types)
-        authenticated_id = self._authenticate(backend, headers, body)
+    def _accept_call(self, backend_code, call, content_types):
+        """Every check of a call before its contract: returns the backend, the call's key and the body."""
+        self._check_request_size(call)
+        if media_type(call.content_type) not in content_types:
+            raise WebhookRefused(
+                415, "unsupported_media_type", f"Send the body as {' or '.join(content_types)}."
+            )
+        body = self._read_body(call, MAX_REQUEST_BYTES)
+        backend = self._authenticate_call(backend_code, call, body)
+        if len(body) > backend.max_body_bytes:
+            raise WebhookRefused(
+                413, "body_too_large", f"The body is larger than {backend.max_body_bytes} bytes."
+            )
         self._check_in_service(backend)
-        self._check_rate(backend)
-        self._check_contract(backend, flow_code)
-        return backend, authenticated_id or headers.get("idempotency-key")
+        self._check_rate(f"backend:{backend.id}", backend.rate_limit_per_minute)
+        key = call.headers.get("webhook-id") if backend.auth_method == "hmac" else None
+        key = key or call.headers.get("idempotency-key")
+        self._check_header_value("idempotency key", key, HEADER_KEY_PATTERN)
+        self._check_header_value("x-correlation-id", call.headers.get("x-correlation-id"), HEADER_KEY_PATTERN)
+        return backend, key, body
 
-    def _ingest_one(self, backend, flow_code, payload, idempotency_key, headers):
+    def _ingest_one(self, backend, flow, payload, idempotency_key, headers):
         try:
             message, created = self.env["integration.message"]._ingest(
                 backend,
-                flow_code,
+                flow.code,
                 payload,
                 idempotency_key=idempotency_key,
                 correlation_id=headers.get("x-correlation-id"),
+                flow=flow,
             )
         except PayloadValidationError as error:
             raise WebhookRefused(
                 422,
                 "schema_violation",
-                f"The payload breaks the {flow_code} contract.",
+                f"The payload breaks the {flow.code} contract.",
                 details=[{"pointer": pointer or "/", "error": reason} for pointer, reason in error.errors],
             ) from None
         return (202 if created else 200), self._message_answer(backend, message, duplicate=not created)
 
     @api.model
-    def _message_status(self, backend_code, message_id, headers):
+    def _message_status(self, backend_code, message_id, call):
         """What the sender may know of a message it sent: its state and reason."""
-        backend = self._find_backend(backend_code)
-        self._authenticate(backend, headers, b"")
-        message = self.env["integration.message"].search(
-            [("id", "=", message_id), ("backend_id", "=", backend.id), ("direction", "=", "inbound")]
-        )
+        backend = self._authenticate_call(backend_code, call, b"")
+        message = self.env["integration.message"]
+        if message_id <= MAX_MESSAGE_ID:
+            message = message.search(
+                [("id", "=", message_id), ("backend_id", "=", backend.id), ("direction", "=", "inbound")]
+            )
         if not message:
             raise WebhookRefused(
                 404, "unknown_message", f"Backend {backend_code} sent no message {message_id}."
@@ -129,10 +177,9 @@ class IntegrationWebhook(models.AbstractModel):
         return 200, self._message_answer(backend, message)
 
     @api.model
-    def _openapi(self, backend_code, headers, server_url):
+    def _openapi(self, backend_code, call, server_url):
         """The OpenAPI document of the backend's inbound contracts in force (newest version of each)."""
-        backend = self._find_backend(backend_code)
-        self._authenticate(backend, headers, b"")
+        backend = self._authenticate_call(backend_code, call, b"")
         inbound = backend.flow_ids.filtered(lambda flow: flow.direction == "inbound")
         newest = {flow.code: flow for flow in inbound._in_force().sorted("version")}
         contracts = [
@@ -162,24 +209,40 @@ class IntegrationWebhook(models.AbstractModel):
     # The checks, in the order they are made
     # ------------------------------------------------------------------
 
-    def _find_backend(self, backend_code):
-        backend = self.env["integration.backend"].search([("code", "=", backend_code)], limit=1)
-        if not backend:
-            raise WebhookRefused(404, "unknown_backend", f"No backend has the code '{backend_code}'.")
+    def _check_request_size(self, call):
+        if call.content_length is not None and call.content_length > MAX_REQUEST_BYTES:
+            raise WebhookRefused(413, "body_too_large", f"The body is larger than {MAX_REQUEST_BYTES} bytes.")
+
+    def _read_body(self, call, limit):
+        try:
+            body = call.read_body(limit)
+        except OverflowError:
+            body = None
+        except (OSError, ValueError) as error:
+            _logger.info("webhook body unreadable: %s", error)
+            raise WebhookRefused(
+                400, "unreadable_body", "The body could not be read (broken chunked encoding?)."
+            ) from None
+        if body is None or len(body) > limit:
+            raise WebhookRefused(413, "body_too_large", f"The body is larger than {limit} bytes.")
+        return body
+
+    def _authenticate_call(self, backend_code, call, body):
+        """The backend whose credentials the call carries; the same 401 for anything else.
+
+        Failed calls are counted per client address: an address that keeps
+        failing gets 429 instead, so that guessing is slow.
+        """
+        backend = self.env["integration.backend"]
+        if BACKEND_CODE_PATTERN.match(backend_code or ""):
+            backend = backend.search([("code", "=", backend_code)], limit=1)
+        if not backend or not self._authenticate(backend, call.headers, body):
+            self._check_rate(f"anonymous:{call.remote_addr or 'unknown'}", UNAUTHENTICATED_PER_MINUTE)
+            raise WebhookRefused(401, "unauthorized", UNAUTHORIZED)
         return backend
 
-    def _check_body(self, backend, body, content_type, content_types):
-        if len(body) > backend.max_body_bytes:
-            raise WebhookRefused(
-                413, "body_too_large", f"The body is larger than {backend.max_body_bytes} bytes."
-            )
-        if media_type(content_type) not in content_types:
-            raise WebhookRefused(
-                415, "unsupported_media_type", f"Send the body as {' or '.join(content_types)}."
-            )
-
     def _authenticate(self, backend, headers, body):
-        """Check the caller's credentials; return the webhook-id of a signed request."""
+        """Whether the caller's credentials are the backend's."""
         kind = backend.auth_method
         credential = backend._get_credential(kind)
         try:
@@ -189,11 +252,9 @@ class IntegrationWebhook(models.AbstractModel):
             secrets = []
         if not secrets:
             _logger.warning("backend %s has no usable %s credential: call refused", backend.code, kind)
-            raise WebhookRefused(401, "unauthorized", UNAUTHORIZED)
+            return False
         if kind == "token":
-            if not bearer_token_matches(headers.get("authorization", ""), secrets):
-                raise WebhookRefused(401, "unauthorized", UNAUTHORIZED)
-            return None
+            return bearer_token_matches(headers.get("authorization", ""), secrets)
         try:
             verify(
                 secrets,
@@ -205,61 +266,78 @@ class IntegrationWebhook(models.AbstractModel):
             )
         except SignatureError as error:
             _logger.info("backend %s: signature refused: %s", backend.code, error)
-            raise WebhookRefused(401, "unauthorized", UNAUTHORIZED) from None
-        return headers.get("webhook-id")
+            return False
+        return True
 
     def _check_in_service(self, backend):
         if backend.state != "active":
             raise WebhookRefused(403, "backend_not_active", f"Backend {backend.code} is {backend.state}.")
 
-    def _check_rate(self, backend):
-        """Count the call in a fixed one-minute window, committed at once on its own cursor.
+    def _check_header_value(self, name, value, pattern):
+        if value is not None and not pattern.match(value):
+            raise WebhookRefused(
+                400,
+                "invalid_header",
+                f"The {name} must be 1 to 255 letters, digits or '._:@/+=~-' characters.",
+            )
+
+    def _check_rate(self, bucket, limit):
+        """Count the call in ``bucket``'s one-minute window (committed at once); 429 past ``limit``.
 
         A call refused later (bad JSON, schema) still counts: the limit protects
         the server, whatever the calls contain.
         """
-        if not backend.rate_limit_per_minute:
+        if not limit:
             return
         window = int(time.time() // 60) * 60
         with self.env.registry.cursor() as cr:
             cr.execute(
                 SQL(
-                    "INSERT INTO integration_backend_rate (backend_id, window_start, hits) "
+                    "INSERT INTO integration_rate_window (bucket, window_start, hits) "
                     "VALUES (%s, %s, 1) "
-                    "ON CONFLICT (backend_id, window_start) DO UPDATE "
-                    "SET hits = integration_backend_rate.hits + 1 RETURNING hits",
-                    backend.id,
+                    "ON CONFLICT (bucket, window_start) DO UPDATE "
+                    "SET hits = integration_rate_window.hits + 1 RETURNING hits",
+                    bucket,
                     window,
                 )
             )
             hits = cr.fetchone()[0]
-            cr.execute(SQL("DELETE FROM integration_backend_rate WHERE window_start < %s", window - 3600))
-        if hits > backend.rate_limit_per_minute:
-            retry_after = max(1, window + 60 - int(time.time()))
-            raise WebhookRefused(
-                429,
-                "rate_limited",
-                f"More than {backend.rate_limit_per_minute} calls this minute: retry after {retry_after} s.",
-                headers={"Retry-After": str(retry_after)},
-            )
+            if hits == 1:
+                cr.execute(SQL("DELETE FROM integration_rate_window WHERE window_start < %s", window - 3600))
+        if hits > limit:
+            self._refuse_rate(limit)
+
+    def _refuse_rate(self, limit):
+        window = int(time.time() // 60) * 60
+        retry_after = max(1, window + 60 - int(time.time()))
+        raise WebhookRefused(
+            429,
+            "rate_limited",
+            f"More than {limit} calls this minute: retry after {retry_after} s.",
+            headers={"Retry-After": str(retry_after)},
+        )
 
     def _parse_json(self, body, where="the body"):
         try:
-            return json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise WebhookRefused(
-                400, "malformed_json", f"{where.capitalize()} is not valid JSON: {error}"
-            ) from None
+            return strict_json.loads(body)
+        except strict_json.JsonRefused as error:
+            raise WebhookRefused(400, "malformed_json", f"{where.capitalize()} is refused: {error}") from None
 
     def _check_contract(self, backend, flow_code):
-        flows = self.env["integration.flow"].search(
-            [("backend_id", "=", backend.id), ("code", "=", flow_code), ("direction", "=", "inbound")]
-        )
+        """The newest version in force of ``flow_code`` on ``backend`` (one lookup per call)."""
+        flows = self.env["integration.flow"]
+        if FLOW_CODE_PATTERN.match(flow_code or ""):
+            flows = flows.search(
+                [("backend_id", "=", backend.id), ("code", "=", flow_code), ("direction", "=", "inbound")],
+                order="version desc",
+            )
         if not flows:
             raise WebhookRefused(
-                404, "unknown_flow", f"Backend {backend.code} has no contract '{flow_code}'."
+                404, "unknown_flow", f"Backend {backend.code} has no contract '{flow_code[:128]}'."
             )
-        if not flows._in_force():
+        in_force = flows._in_force()[:1]
+        if not in_force:
             raise WebhookRefused(
                 403, "flow_not_allowed", f"The contract '{flow_code}' of {backend.code} is not in force."
             )
+        return in_force

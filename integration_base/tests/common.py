@@ -24,6 +24,19 @@ class IntegrationCase(TransactionCase):
             cls.env, login="int_manager", groups="integration_base.group_integration_manager"
         )
 
+    def setUp(self):
+        super().setUp()
+        # The engine works on cursors of its own (one transaction per message): in tests they
+        # wrap the test's cursor, so that they see and keep what the test does.
+        if not type(self)._registry_patched:
+            self.registry_enter_test_mode()
+
+    def _dispatch(self, backend):
+        """Run the dispatcher's drain job body for ``backend``, as the job runner would."""
+        result = self.env["integration.dispatcher"]._drain(backend.id)
+        self.env.invalidate_all()
+        return result
+
     def _flush_tracking(self):
         """Write the chatter tracking that Odoo writes just before a commit.
 

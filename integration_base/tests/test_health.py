@@ -4,6 +4,8 @@ from datetime import timedelta
 from odoo import fields
 from odoo.tests import HttpCase, tagged
 
+from odoo.addons.integration_base.models.integration_message import engine
+
 
 @tagged("post_install", "-at_install")
 class TestHealth(HttpCase):
@@ -17,7 +19,7 @@ class TestHealth(HttpCase):
         flow = self.env["integration.flow"].create(
             {"name": "F", "code": "health.flow", "backend_id": backend.id}
         )
-        message = self.env["integration.message"].create(
+        message = engine(self.env["integration.message"]).create(
             {
                 "backend_id": backend.id,
                 "flow_id": flow.id,
@@ -48,7 +50,7 @@ class TestHealth(HttpCase):
     def test_a_job_nobody_runs_degrades_health(self):
         backend = self.env["integration.backend"].create({"name": "Stuck", "code": "health-stuck"})
         backend.action_activate()
-        job = backend._enqueue_processing()
+        job = self.env["integration.dispatcher"]._schedule(backend)
         self.env.cr.execute(
             "UPDATE queue_job SET date_created = %s WHERE id = %s",
             [fields.Datetime.now() - timedelta(minutes=10), job.id],

@@ -86,7 +86,7 @@ class TestIntegrationCredential(IntegrationCase):
         with (
             patch.dict(os.environ, {MASTER_KEYS_VARIABLE: ""}),
             patch(
-                "odoo.addons.integration_base.models.integration_credential.read_config_section",
+                "odoo.addons.integration_base.models.integration_credential.integration_config",
                 return_value={},
             ),
             self.assertRaisesRegex(UserError, "No master key is configured"),

@@ -6,6 +6,8 @@ from unittest.mock import patch
 from odoo import fields
 from odoo.tests import HttpCase, tagged
 
+from odoo.addons.integration_base.models.integration_message import engine
+
 from odoo.addons.integration_base.models.integration_metrics import METRICS_TOKEN_VARIABLE
 
 
@@ -18,7 +20,7 @@ class TestMetrics(HttpCase):
         flow = cls.env["integration.flow"].create({"name": "F", "code": "met.flow", "backend_id": backend.id})
         received = fields.Datetime.now() - timedelta(minutes=5)
         for key, state, seconds in (("m1", "done", 0), ("m2", "done", 10), ("m3", "queued", None)):
-            cls.env["integration.message"].create(
+            engine(cls.env["integration.message"]).create(
                 {
                     "backend_id": backend.id,
                     "flow_id": flow.id,

@@ -87,8 +87,7 @@ class TestStockReconciliation(IntegrationCase):
     def _receive(self, snapshot=SNAPSHOT):
         message, created = self.env["integration.message"]._ingest(self.backend, "stock.snapshot", snapshot)
         self.assertTrue(created)
-        self.backend._process_pending_messages()
-        self.env.invalidate_all()
+        self._dispatch(self.backend)
         reconciliation = self.env["integration.reconciliation"].search([("message_id", "=", message.id)])
         return message, reconciliation
 

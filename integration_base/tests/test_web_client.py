@@ -1,6 +1,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo.tests import HttpCase, tagged
 
+from odoo.addons.integration_base.models.integration_message import engine
+
 
 @tagged("post_install", "-at_install")
 class TestWebClient(HttpCase):
@@ -32,7 +34,7 @@ class TestWebClient(HttpCase):
                 "processor": "integration.processor.stock.snapshot",
             }
         )
-        self.env["integration.message"].create(
+        engine(self.env["integration.message"]).create(
             {
                 "backend_id": backend.id,
                 "flow_id": flow.id,

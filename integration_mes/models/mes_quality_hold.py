@@ -53,9 +53,7 @@ class MesQualityHold(models.Model):
                 ("ordering_key", "in", orders.mapped("name")),
             ]
         )
-        waiting._retry_by_itself(
-            _("Hold released"), _("Retried automatically: the quality hold was released.")
-        )
+        waiting._retry_by_itself(_("the quality hold was released"))
 
     def _held_orders_of_lots(self):
         if not self.lot_id:

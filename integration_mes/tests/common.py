@@ -74,8 +74,7 @@ class MesCase(LocalPartnerMixin, IntegrationCase):
         return message
 
     def _drain(self):
-        self.mes._process_pending_messages()
-        self.env.invalidate_all()
+        self._dispatch(self.mes)
 
     def _outbound(self, production):
         return self.Message.search(

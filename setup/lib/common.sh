@@ -224,6 +224,17 @@ ensure_venv() {
     fi
     odoo_in_venv || fail "pip does not see Odoo 19.0 in $VENV" "delete .venv and run again"
     ensure_web_client_files
+    ensure_odoo_command
+}
+
+# The `odoo` command in the venv. The prefork server starts its websocket
+# process again with sys.argv[0], which must be a script: with `python -m
+# odoo` it would be odoo/__main__.py, which cannot run on its own.
+ODOO_BIN="$VENV/bin/odoo"
+ensure_odoo_command() {
+    [ -x "$ODOO_BIN" ] && return 0
+    printf '#!%s\nfrom odoo.cli.command import main\n\nmain()\n' "$PY" > "$ODOO_BIN"
+    chmod +x "$ODOO_BIN"
 }
 
 # --- Configuration ------------------------------------------------------------
@@ -243,7 +254,7 @@ ensure_config() {
 }
 
 # Run Odoo with the project's configuration.
-run_odoo() { "$PY" -m odoo -c "$ODOO_CONF" "$@"; }
+run_odoo() { "$ODOO_BIN" -c "$ODOO_CONF" "$@"; }
 
 # Odoo's browser tests drive a headless Chromium; without one they are skipped,
 # and a skipped test proves nothing.

@@ -1,4 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import time
+
 from odoo import models
 
 from odoo.addons.integration_base.exceptions import IntegrationBusinessError, IntegrationTechnicalError
@@ -17,8 +19,20 @@ class PartnerProcessor(models.AbstractModel):
     _description = "Test: create a partner"
 
     def _process_inbound(self, message, payload):
-        if payload.get("simulate") == "timeout":
+        simulate = payload.get("simulate")
+        started = time.time()
+        if simulate == "slow":
+            time.sleep(0.02)  # long enough for two workers to overlap if the engine let them
+        if simulate == "timeout" or (simulate == "fail_first" and message.attempts < 2):
             raise IntegrationTechnicalError("the partner's server did not answer in time")
+        if simulate == "nameless_contact":
+            # A database constraint (a contact needs a name) refuses the record: a business
+            # problem, not worth retrying.
+            partner = self.env["res.partner"].create(
+                {"name": False, "ref": payload["ref"], "type": "contact"}
+            )
+            partner.flush_recordset()
+            return partner
         if payload["name"].startswith("!"):
             raise IntegrationBusinessError(f"A partner name cannot start with '!': {payload['name']}")
         country = self.env["res.country"]
@@ -27,7 +41,15 @@ class PartnerProcessor(models.AbstractModel):
                 message.backend_id, "res.country", payload["country"]
             )
         return self.env["res.partner"].create(
-            {"name": payload["name"], "ref": payload["ref"], "country_id": country.id}
+            {
+                "name": payload["name"],
+                "ref": payload["ref"],
+                "country_id": country.id,
+                # What the processor saw of its message: the state and attempt it runs in,
+                # and (slow ones) when it ran, for the end-to-end ordering tests.
+                "function": f"{message.state} #{message.attempts}"
+                + (f" {started:.6f}-{time.time():.6f}" if simulate == "slow" else ""),
+            }
         )
 
     def _prepare_payload(self, flow, record, event_code):

@@ -3,3 +3,4 @@ from . import test_security
 from . import test_webhook
 from . import test_delivery
 from . import test_monitoring
+from . import test_hostile_input

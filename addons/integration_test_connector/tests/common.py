@@ -10,7 +10,7 @@ PARTNER_SCHEMA = {
         "ref": {"type": "string", "minLength": 1},
         "name": {"type": "string"},
         "country": {"type": "string"},
-        "simulate": {"enum": ["timeout"]},
+        "simulate": {"enum": ["timeout", "fail_first", "nameless_contact", "slow"]},
     },
     "additionalProperties": False,
 }
@@ -52,10 +52,8 @@ class EngineCase(IntegrationCase):
         )
 
     def _drain(self, backend=None):
-        """Run the backend's processing job body, as the job runner would."""
-        result = (backend or self.backend)._process_pending_messages()
-        self.env.invalidate_all()
-        return result
+        """Run the backend's drain job body, as the job runner would."""
+        return self._dispatch(backend or self.backend)
 
     def _partners(self, ref):
         return self.env["res.partner"].search([("ref", "=", ref)])

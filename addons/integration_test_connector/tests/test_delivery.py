@@ -4,6 +4,7 @@
 import json
 from datetime import timedelta
 
+from freezegun import freeze_time
 from standardwebhooks.webhooks import Webhook
 
 from odoo import fields
@@ -16,7 +17,7 @@ from odoo.addons.integration_base.tests.partner_server import Answer, PartnerSer
 
 from .common import EngineCase
 
-MESSAGE_LOGGER = "odoo.addons.integration_base.models.integration_message"
+MESSAGE_LOGGER = "odoo.addons.integration_base.models.integration_dispatcher"
 
 
 class DeliveryCase(LocalPartnerMixin, EngineCase):
@@ -30,7 +31,7 @@ class DeliveryCase(LocalPartnerMixin, EngineCase):
             {"backend_id": cls.backend.id, "kind": "hmac", "secret": cls.secret}
         )
         cls.out_flow = cls._create_flow(
-            cls.backend, direction="outbound", retry_backoff_seconds=0, retry_max=5
+            cls.backend, direction="outbound", retry_backoff_seconds=60, retry_max=5
         )
         cls.event = cls.env.ref("integration_test_connector.integration_event_partner_created")
         cls.subscription = cls.env["integration.subscription"].create(
@@ -93,8 +94,12 @@ class TestDelivery(DeliveryCase):
             self.assertEqual((first.state, second.state, other.state), ("failed", "queued", "done"))
             self.assertEqual(first.error_kind, "technical")
             self.assertIn("HTTP 503", first.error_message)
-            self._drain()
-            self._drain()
+            self.assertEqual(second.blocked_by_id, first)
+            with freeze_time(first.next_retry_at):
+                self._drain()
+            self.assertEqual((first.state, second.state), ("done", "failed"))
+            with freeze_time(second.next_retry_at):
+                self._drain()
         self.assertEqual((first.state, second.state), ("done", "done"))
         names = [body["data"]["name"] for body in server.bodies()]
         self.assertEqual(names, ["Acme", "Other", "Acme", "Acme Renamed", "Acme Renamed"])
@@ -115,7 +120,9 @@ class TestDelivery(DeliveryCase):
         self.assertEqual((message.state, message.error_kind), ("exception", "business"))
         self.assertIn("refused the message: HTTP 422", message.error_message)
         self.assertIn("unknown customer group", message.error_message)
-        self.assertEqual(message.activity_ids.user_id, self.flow_owner)
+        exception_type = self.env.ref("integration_base.mail_activity_type_integration_exception")
+        alert = self.out_flow.activity_ids.filtered(lambda a: a.activity_type_id == exception_type)
+        self.assertEqual(alert.user_id, self.flow_owner)
         [attempt] = message.delivery_attempt_ids
         self.assertEqual((attempt.status_code, attempt.outcome), (422, "refused"))
         self.assertTrue(message.exception_since)
@@ -132,7 +139,8 @@ class TestDelivery(DeliveryCase):
         self.assertEqual((attempt.status_code, attempt.outcome), (0, "retry"))
         self.assertIn("timeout", attempt.error)
         # The server is gone: nobody listens on its port any more.
-        self._drain()
+        with freeze_time(slow.next_retry_at):
+            self._drain()
         self.assertEqual(slow.state, "failed")
         self.assertIn("ConnectionError", slow.delivery_attempt_ids.sorted("id")[-1].error)
         self.assertEqual(slow.attempts, 2)
@@ -181,11 +189,11 @@ class TestDelivery(DeliveryCase):
         self.assertEqual(message.state, "done")
 
     def test_retry_delay_has_jitter_and_honours_retry_after(self):
-        message, _created = self._ingest({"ref": "J1", "name": "Jitter"})
-        delays = {message._retry_delay(3) for _i in range(50)}
+        retry_delay = self.env["integration.dispatcher"]._retry_delay
+        delays = {retry_delay(self.flow, 3) for _i in range(50)}
         self.assertTrue(all(120 <= delay <= 240 for delay in delays), delays)
         self.assertGreater(len(delays), 1, "the delays are spread")
-        self.assertEqual(message._retry_delay(1, asked=900), 900)
+        self.assertEqual(retry_delay(self.flow, 1, asked=900), 900)
 
 
 @tagged("post_install", "-at_install")

@@ -12,12 +12,21 @@ from odoo.tests import tagged
 from odoo.tools import mute_logger
 
 from odoo.addons.integration_base.exceptions import PayloadValidationError
+from odoo.addons.integration_base.models.integration_message import engine
+from odoo.addons.queue_job.tests.common import trap_jobs
 
 from .common import EngineCase
+
+MESSAGE_MODEL = "odoo.addons.integration_base.models.integration_message.IntegrationMessage"
+DISPATCHER_LOGGER = "odoo.addons.integration_base.models.integration_dispatcher"
 
 
 class SimulatedCrash(Exception):
     """The server dies after the effect was applied and before the commit."""
+
+
+class SimulatedKill(BaseException):
+    """The process is killed: nothing of the engine runs after it, not even an except clause."""
 
 
 @tagged("post_install", "-at_install")
@@ -32,11 +41,23 @@ class TestIngest(EngineCase):
         self.assertEqual(json.loads(message.payload)["name"], "Alpha", "a duplicate changes nothing")
         self.assertEqual(self.Message.search_count([("backend_id", "=", self.backend.id)]), 1)
 
-    def test_same_payload_without_key_is_stored_once(self):
+    def test_same_payload_is_one_message_only_where_the_contract_says_so(self):
         first, _created = self._ingest({"ref": "P2", "name": "Beta"})
         second, created = self._ingest({"name": "Beta", "ref": "P2"})
-        self.assertFalse(created)
-        self.assertEqual(first, second)
+        self.assertTrue(created, "two equal readings are two events unless the contract says otherwise")
+        self.assertNotEqual(first, second)
+        self.flow.deduplicate_by_payload = True
+        third, created = self._ingest({"ref": "P2b", "name": "Gamma"})
+        fourth, created_again = self._ingest({"name": "Gamma", "ref": "P2b"})
+        self.assertTrue(created)
+        self.assertFalse(created_again)
+        self.assertEqual(third, fourth)
+        self.assertTrue(third.idempotency_key.startswith("sha256:"))
+
+    def test_payload_is_stored_compactly(self):
+        message, _created = self._ingest({"ref": "C1", "name": "Compact", "country": "NL"}, key="compact")
+        self.assertEqual(message.payload, '{"country":"NL","name":"Compact","ref":"C1"}')
+        self.assertIn('\n  "name": "Compact"', message.payload_text)
 
     def test_schema_violations_are_listed_and_nothing_is_stored(self):
         with self.assertRaises(PayloadValidationError) as caught:
@@ -77,30 +98,62 @@ class TestIngest(EngineCase):
             self._ingest({"ref": "V2", "name": "Too late"}, version=1)
 
     def test_one_waiting_job_drains_a_burst(self):
-        for index in range(3):
-            self._ingest({"ref": f"B{index}", "name": f"Burst {index}"})
-        jobs = self.env["queue.job"].search([("identity_key", "=", f"integration-backend-{self.backend.id}")])
-        self.assertEqual(len(jobs), 1)
-        self.assertEqual(jobs.channel, "root.integration.test-a")
-        self.assertEqual(jobs.state, "pending")
+        with trap_jobs() as trap:
+            for index in range(3):
+                self._ingest({"ref": f"B{index}", "name": f"Burst {index}"})
+            trap.assert_jobs_count(1)
+            trap.assert_enqueued_job(
+                self.env["integration.dispatcher"]._drain,
+                args=(self.backend.id,),
+                properties={
+                    "channel": "root.integration.test-a",
+                    "identity_key": f"integration-dispatch-{self.backend.id}",
+                },
+            )
+            [job] = trap.enqueued_jobs
+            self.assertEqual(job.user_id, self.env.ref("integration_base.user_integration_engine").id)
         self._drain()
         self.assertEqual(
             self.Message.search([("backend_id", "=", self.backend.id)]).mapped("state"), ["done"] * 3
         )
 
-    def test_a_full_batch_hands_over_to_a_new_job(self):
-        for index in range(3):
+    def test_jobs_run_as_the_engine_and_records_name_the_technical_user(self):
+        message, _created = self._ingest({"ref": "TU", "name": "Technical user"})
+        job = self.env["queue.job"].search([("identity_key", "=", f"integration-dispatch-{self.backend.id}")])
+        self.assertEqual(job.user_id, self.env.ref("integration_base.user_integration_engine"))
+        self._drain()
+        self.assertEqual(self._partners("TU").create_uid, self.backend.technical_user_id)
+        self.assertEqual(message.state, "done")
+
+    def test_a_drain_past_its_budget_takes_no_new_message_and_hands_over(self):
+        for index in range(2):
             self._ingest({"ref": f"H{index}", "name": f"Handover {index}"})
         self.env["queue.job"].search([]).write({"state": "done"})  # the job that is now running
-        self.backend._process_pending_messages(batch_size=2)
-        done = self.Message.search_count([("backend_id", "=", self.backend.id), ("state", "=", "done")])
-        self.assertEqual(done, 2)
+        with trap_jobs() as trap:
+            result = self.env["integration.dispatcher"]._drain(self.backend.id, budget_seconds=1e-9)
+            trap.assert_jobs_count(1)
+        self.env.invalidate_all()
+        self.assertIn("1 handed over", result)
         self.assertEqual(
-            self.env["queue.job"].search_count(
-                [("identity_key", "=", f"integration-backend-{self.backend.id}"), ("state", "=", "pending")]
-            ),
-            1,
+            self.Message.search([("backend_id", "=", self.backend.id)]).mapped("state"), ["queued"] * 2
         )
+
+    def test_each_path_that_frees_work_schedules_a_drain(self):
+        self.flow.ordering_key_pointer = "/name"
+        first, _c = self._ingest({"ref": "S1", "name": "!Same"})
+        second, _c = self._ingest({"ref": "S2", "name": "!Same"})
+        self._drain()
+        self.assertEqual((first.state, second.state), ("exception", "queued"))
+        drain = self.env["integration.dispatcher"]._drain
+        for action in (first.action_retry, second.action_cancel):
+            with self.subTest(action=action.__name__), trap_jobs() as trap:
+                action()
+                trap.assert_enqueued_job(drain, args=(self.backend.id,))
+        self.backend.action_suspend()
+        with trap_jobs() as trap:
+            self.backend.action_reset_to_draft()
+            self.backend.action_activate()
+            trap.assert_enqueued_job(drain, args=(self.backend.id,))
 
     def test_batch_flow_waits_for_the_scheduled_run(self):
         start = datetime(2030, 1, 1, 22, 0, 0)
@@ -109,18 +162,19 @@ class TestIngest(EngineCase):
         self.assertEqual(message.state, "received")
         self._drain()
         self.assertEqual(message.state, "received")
+        sweep = self.env["integration.dispatcher"]._cron_sweep
         with freeze_time(start - timedelta(minutes=1)):
-            self.Message._cron_enqueue_due()
+            sweep()
         self.assertEqual(message.state, "received", "not time yet")
         with freeze_time(start):
-            self.Message._cron_enqueue_due()
+            sweep()
         self.assertEqual(message.state, "queued")
         self.assertEqual(self.flow.next_batch_at, start + timedelta(hours=1))
         self._drain()
         self.assertEqual(message.state, "done")
         later, _created = self._ingest({"ref": "N2", "name": "Next batch"})
         with freeze_time(start + timedelta(minutes=30)):
-            self.Message._cron_enqueue_due()
+            sweep()
         self.assertEqual(later.state, "received", "waits for the next run")
 
     def test_outbound_message_is_part_of_the_business_transaction(self):
@@ -148,21 +202,66 @@ class TestProcessing(EngineCase):
         self.assertEqual(message.state, "done")
         partner = self._partners("X1")
         self.assertEqual(len(partner), 1)
+        self.assertEqual(partner.function, "processing #1", "applied while visibly processing")
         self.assertEqual(message.link_ids.record_ref, partner)
         self.assertEqual(message.attempts, 1)
+        self.assertRegex(
+            message.transition_log, r"stored as queued\n.* queued -> processing\n.* processing -> done"
+        )
 
-    def test_crash_after_the_effect_and_before_the_commit_applies_once(self):
-        message, _created = self._ingest({"ref": "X2", "name": "Crash"})
-        with self.assertRaises(SimulatedCrash), self.env.cr.savepoint():
-            self.backend._process_pending_messages()
-            self.assertEqual(len(self._partners("X2")), 1)
-            raise SimulatedCrash  # the transaction never commits
+    def _drain_until_killed(self):
+        """Drain until the simulated kill (no savepoint of the test's own: a kill rolls back nothing more)."""
+        try:
+            self._drain()
+        except SimulatedKill:
+            return
+        self.fail("the worker was not killed")
+
+    def test_a_killed_worker_repeats_only_the_message_in_hand(self):
+        before, _c = self._ingest({"ref": "K0", "name": "Before"})
+        victim, _c = self._ingest({"ref": "K1", "name": "Killed"})
+        after, _c = self._ingest({"ref": "K2", "name": "After"})
+        original = type(self.Message)._mark_done
+
+        def kill_on_victim(message, started_at):
+            if message.idempotency_key == victim.idempotency_key:
+                raise SimulatedKill
+            return original(message, started_at)
+
+        with patch(f"{MESSAGE_MODEL}._mark_done", kill_on_victim):
+            self._drain_until_killed()
         self.env.invalidate_all()
-        self.assertFalse(self._partners("X2"))
-        self.assertEqual(message.state, "queued", "the message is still to be processed")
+        self.assertEqual((before.state, victim.state, after.state), ("done", "processing", "queued"))
+        self.assertEqual(len(self._partners("K0")), 1, "committed before the kill: kept")
+        self.assertFalse(self._partners("K1"), "the victim's effect died with its transaction")
+        self.assertEqual(victim.attempts, 1, "the attempt was counted before applying")
+        with mute_logger(DISPATCHER_LOGGER):
+            self._drain()
+        self.assertEqual((before.state, victim.state, after.state), ("done", "done", "done"))
+        self.assertEqual([len(self._partners(ref)) for ref in ("K0", "K1", "K2")], [1, 1, 1])
+        self.assertEqual(victim.attempts, 2)
+        self.assertIn("recovered: the process that held it stopped", victim.transition_log)
+
+    @mute_logger(DISPATCHER_LOGGER)
+    def test_a_message_that_kills_its_worker_every_time_ends_dead(self):
+        self.flow.retry_max = 2
+        message, _c = self._ingest({"ref": "POISON", "name": "Poison"})
+        with patch(f"{MESSAGE_MODEL}._mark_done", side_effect=SimulatedKill):
+            for _attempt in range(2):
+                self._drain_until_killed()
+        self.env.invalidate_all()
+        self.assertEqual((message.state, message.attempts), ("processing", 2))
         self._drain()
-        self.assertEqual(len(self._partners("X2")), 1)
-        self.assertEqual(message.state, "done")
+        self.assertEqual((message.state, message.error_kind), ("dead", "technical"))
+        self.assertIn("stopped during each of its attempts", message.error_message)
+        self.assertFalse(self._partners("POISON"))
+
+    def test_a_database_constraint_is_a_business_exception_in_words(self):
+        message, _c = self._ingest({"ref": "FK", "name": "Orphan", "simulate": "nameless_contact"})
+        self._drain()
+        self.assertEqual((message.state, message.error_kind, message.attempts), ("exception", "business", 1))
+        self.assertTrue(message.error_message.startswith("Odoo refused the change: "), message.error_message)
+        self.assertNotIn("Failing row", message.error_message)
 
     def test_failure_between_effect_and_done_state_undoes_the_effect(self):
         message, _created = self._ingest({"ref": "X3", "name": "Half"})
@@ -176,7 +275,25 @@ class TestProcessing(EngineCase):
         self.assertEqual(message.state, "done")
         self.assertEqual(len(self._partners("X3")), 1)
 
-    @mute_logger("odoo.addons.integration_base.models.integration_message")
+    def test_a_message_held_behind_a_retry_goes_on_by_itself(self):
+        self.flow.ordering_key_pointer = "/country"
+        self.env["integration.mapping"].create(
+            {"external_code": "BE", "record_ref": f"res.country,{self.env.ref('base.be').id}"}
+        )
+        blocker, _c = self._ingest({"ref": "Q1", "name": "Flaky", "country": "BE", "simulate": "fail_first"})
+        held, _c = self._ingest({"ref": "Q2", "name": "Held", "country": "BE"})
+        with mute_logger(DISPATCHER_LOGGER):
+            self._drain()
+        self.assertEqual((blocker.state, held.state), ("failed", "queued"))
+        self.assertEqual(held.blocked_by_id, blocker)
+        self.assertIn(f"(#{blocker.id}): failed (will retry) since", held.waiting_reason)
+        with freeze_time(blocker.next_retry_at):
+            self._drain()
+        self.assertEqual((blocker.state, held.state), ("done", "done"))
+        self.assertFalse(held.blocked_by_id)
+        self.assertLess(self._partners("Q1").id, self._partners("Q2").id)
+
+    @mute_logger(DISPATCHER_LOGGER)
     def test_technical_errors_retry_with_backoff_then_die(self):
         message, _created = self._ingest({"ref": "T1", "name": "Timeout", "simulate": "timeout"})
         start = datetime(2030, 1, 1, 8, 0, 0)
@@ -205,17 +322,27 @@ class TestProcessing(EngineCase):
         self.assertEqual((message.state, message.attempts, message.error_kind), ("dead", 3, "technical"))
         self.assertFalse(message.next_retry_at)
         self.assertIn("IntegrationTechnicalError", message.error_detail)
+        [dead_alert] = self._alerts("integration_base.mail_activity_type_integration_dead")
+        self.assertIn("1 message(s)", dead_alert.note)
 
-    def test_business_error_parks_the_message_for_the_owner(self):
+    def _alerts(self, activity_type_xmlid):
+        activity_type = self.env.ref(activity_type_xmlid)
+        return self.flow.activity_ids.filtered(lambda a: a.activity_type_id == activity_type)
+
+    def test_business_errors_park_the_messages_with_one_to_do_for_the_owner(self):
         message, _created = self._ingest({"ref": "E1", "name": "!Bad"})
+        other, _created = self._ingest({"ref": "E2", "name": "!Worse"})
         self._drain()
         self.assertEqual((message.state, message.error_kind, message.attempts), ("exception", "business", 1))
         self.assertEqual(message.error_message, "A partner name cannot start with '!': !Bad")
+        self.assertEqual(other.state, "exception")
         self.assertFalse(self._partners("E1"))
-        activity = message.activity_ids
-        self.assertEqual(len(activity), 1)
+        [activity] = self._alerts("integration_base.mail_activity_type_integration_exception")
         self.assertEqual(activity.user_id, self.flow_owner)
+        self.assertIn("2 message(s)", activity.note)
         self.assertIn("!Bad", activity.note)
+        (message | other).action_cancel()
+        self.assertFalse(self._alerts("integration_base.mail_activity_type_integration_exception"))
 
     def test_missing_mapping_is_named_and_retried_when_it_appears(self):
         message, _created = self._ingest({"ref": "M1", "name": "Mapped", "country": "ZZ-NL"})
@@ -232,10 +359,17 @@ class TestProcessing(EngineCase):
             }
         )
         self.assertEqual(message.state, "queued", "retried by itself")
-        self.assertFalse(message.activity_ids, "the owner's to-do is closed")
+        self.assertFalse(
+            self._alerts("integration_base.mail_activity_type_integration_exception"),
+            "the owner's to-do is closed",
+        )
         self._drain()
         self.assertEqual(message.state, "done")
         self.assertEqual(self._partners("M1").country_id, netherlands)
+
+    def _alerts(self, activity_type_xmlid):
+        activity_type = self.env.ref(activity_type_xmlid)
+        return self.flow.activity_ids.filtered(lambda a: a.activity_type_id == activity_type)
 
     def test_mapping_of_another_plant_does_not_retry(self):
         message, _created = self._ingest({"ref": "M2", "name": "Other plant", "country": "ZZ-BE"})
@@ -260,7 +394,9 @@ class TestProcessing(EngineCase):
         self._drain()
         self.assertEqual((first.state, second.state, other.state), ("exception", "queued", "done"))
         self.assertEqual(second.ordering_key, "NL")
-        first.with_user(self.integration_manager).payload = json.dumps(
+        self.assertEqual(second.blocked_by_id, first)
+        self.assertIn(f"(#{first.id}): exception since", second.waiting_reason)
+        first.with_user(self.integration_manager).payload_text = json.dumps(
             {"ref": "O1", "name": "First", "country": "NL"}
         )
         first.action_retry()
@@ -279,19 +415,23 @@ class TestProcessing(EngineCase):
         self._drain()
         self.assertEqual(waiting.state, "exception", "processed once the earlier one was cancelled")
 
-    def test_edit_and_retry_is_kept_in_the_chatter(self):
+    def test_edit_and_retry_is_kept_in_the_audit_trail(self):
         message, _created = self._ingest({"ref": "R1", "name": "!Typo"})
         self._drain()
-        self._flush_tracking()
+        operator = message.with_user(self.integration_manager)
         with self.assertRaisesRegex(ValidationError, "/name: 7 is not of type 'string'"):
-            message.payload = json.dumps({"ref": "R1", "name": 7})
+            operator.payload_text = json.dumps({"ref": "R1", "name": 7})
         with self.assertRaisesRegex(ValidationError, "not valid JSON"):
-            message.payload = "{ref: R1"
-        message.payload = json.dumps({"ref": "R1", "name": "Typo fixed"})
-        self._flush_tracking()
-        message.invalidate_recordset(["message_ids"])
-        self.assertIn("payload", message.message_ids.tracking_value_ids.mapped("field_id.name"))
-        message.action_retry()
+            operator.payload_text = "{ref: R1"
+        with self.assertRaisesRegex(ValidationError, "NaN is not a JSON number"):
+            operator.payload_text = '{"ref": "R1", "name": NaN}'
+        operator.payload_text = json.dumps({"ref": "R1", "name": "Typo fixed"})
+        operator.action_retry()
+        [retry, edit] = message.audit_ids
+        self.assertEqual((edit.action, edit.user_id), ("edit", self.integration_manager))
+        self.assertEqual(json.loads(edit.previous_payload), {"ref": "R1", "name": "!Typo"})
+        self.assertEqual((retry.action, retry.user_id), ("retry", self.integration_manager))
+        self.assertFalse(message.message_ids if "message_ids" in message._fields else False, "no chatter")
         self._drain()
         self.assertEqual(message.state, "done")
         self.assertEqual(self._partners("R1").name, "Typo fixed")
@@ -299,21 +439,25 @@ class TestProcessing(EngineCase):
     def test_done_messages_cannot_be_edited_or_retried(self):
         message, _created = self._ingest({"ref": "D1", "name": "Done"})
         self._drain()
-        with self.assertRaisesRegex(UserError, "Only a message in exception"):
-            message.payload = json.dumps({"ref": "D1", "name": "Changed"})
+        with self.assertRaisesRegex(UserError, "Only the payload of a message in exception"):
+            message.payload_text = json.dumps({"ref": "D1", "name": "Changed"})
         with self.assertRaisesRegex(UserError, "can be retried"):
             message.action_retry()
 
-    def test_retention_purges_old_done_messages_only(self):
+    def test_retention_purges_terminal_messages_past_their_age(self):
         old, _c = self._ingest({"ref": "OLD", "name": "Old"})
         recent, _c = self._ingest({"ref": "NEW", "name": "New"})
         stuck, _c = self._ingest({"ref": "STK", "name": "!Stuck"})
+        gone, _c = self._ingest({"ref": "CNL", "name": "!Cancelled"})
         self._drain()
-        old.finished_at = fields.Datetime.now() - timedelta(days=91)
-        stuck.received_at = fields.Datetime.now() - timedelta(days=200)
-        self.assertEqual(self.Message._cron_purge_done(), 1)
-        self.assertFalse(old.exists())
-        self.assertTrue(recent.exists() and stuck.exists())
+        gone.action_cancel()
+        now = fields.Datetime.now()
+        engine(old).finished_at = now - timedelta(days=91)
+        engine(gone).finished_at = now - timedelta(days=91)
+        engine(stuck).received_at = now - timedelta(days=400)
+        self.assertEqual(self.Message._cron_purge(batch_size=1), 2)
+        self.assertFalse(old.exists() or gone.exists())
+        self.assertTrue(recent.exists() and stuck.exists(), "an exception is never purged")
 
     def test_only_managers_activate_contracts(self):
         operator = self.env["res.users"].create(
@@ -343,10 +487,42 @@ class TestProcessing(EngineCase):
         messages = first | second
         self.assertEqual(messages.mapped("state"), ["exception", "exception"])
         for message, name in ((first, "A"), (second, "B")):
-            message.payload = json.dumps({"ref": json.loads(message.payload)["ref"], "name": name})
-        messages.action_retry()
+            message.payload_text = json.dumps({"ref": json.loads(message.payload)["ref"], "name": name})
+        with trap_jobs() as trap:
+            messages.action_retry()
+            trap.assert_jobs_count(1)  # one job drains them both
         self.assertEqual(messages.mapped("state"), ["queued", "queued"])
-        self.assertEqual(len(messages.job_id), 1, "one job drains them both")
         self._drain()
         self.assertEqual(messages.mapped("state"), ["done", "done"])
         self.assertEqual(self._partners("MA").name, "A")
+
+
+@tagged("post_install", "-at_install")
+class TestStateMachine(EngineCase):
+    """Only the engine changes a message; people act through checked, logged methods."""
+
+    def test_nobody_writes_the_state_or_keys_of_a_message(self):
+        message, _created = self._ingest({"ref": "SM1", "name": "Done"})
+        self._drain()
+        manager = self.integration_manager
+        for values in (
+            {"state": "queued"},
+            {"attempts": 0},
+            {"idempotency_key": "other"},
+            {"backend_id": self.backend.id},
+            {"payload": "{}"},
+        ):
+            for who in (message.with_user(manager), message.sudo()):
+                with self.subTest(values=values, su=who.env.su), self.assertRaises(AccessError):
+                    who.write(values)
+        with self.assertRaises(AccessError):
+            self.Message.sudo().create({"backend_id": self.backend.id})
+        self.assertEqual(message.state, "done")
+        with self.assertRaisesRegex(UserError, "Only done, cancelled or dead"):
+            self._ingest({"ref": "SM2", "name": "Waiting"})[0].with_user(manager).unlink()
+
+    def test_an_operator_cannot_cancel_a_message_being_processed(self):
+        message, _created = self._ingest({"ref": "SM3", "name": "Busy"})
+        engine(message)._transition("processing")
+        with self.assertRaisesRegex(UserError, "cannot be cancelled"):
+            message.action_cancel()

@@ -6,6 +6,8 @@ from datetime import timedelta
 from odoo import fields
 from odoo.tests import tagged
 
+from odoo.addons.integration_base.models.integration_message import engine
+
 from .common import EngineCase
 
 
@@ -31,7 +33,7 @@ class MonitoringCase(EngineCase):
             values["finished_at"] = received_at + finished_after
         if state == "exception":
             values["exception_since"] = started_at
-        return self.Message.create(values)
+        return engine(self.Message).create(values)
 
     def setUp(self):
         super().setUp()
@@ -143,7 +145,7 @@ class TestHealthAlerts(MonitoringCase):
         self.assertEqual(len(self._alerts("sla")), 1, "still one activity, not one per message")
         self.assertIn("3 message(s)", str(self._alerts("sla").note))
         self.assertFalse(self._alerts("stuck"))
-        late.write({"state": "done", "finished_at": fields.Datetime.now()})
+        engine(late).write({"state": "done", "finished_at": fields.Datetime.now()})
         self.env["integration.flow"]._cron_check_health()
         self.assertFalse(self._alerts("sla"), "closed once no message is late")
         self.assertTrue(self.flow.message_ids.filtered(lambda m: "Resolved" in str(m.body)))

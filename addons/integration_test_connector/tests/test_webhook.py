@@ -12,6 +12,7 @@ from standardwebhooks.webhooks import Webhook
 from odoo.tests import HttpCase, tagged
 
 from odoo.addons.integration_base.lib.webhook_signature import generate_secret, signature, verify
+from odoo.addons.integration_base.models.integration_message import engine
 
 from .common import PARTNER_SCHEMA
 
@@ -115,10 +116,14 @@ class TestWebhook(HttpCase):
                 data=b"{}",
                 headers={"Content-Type": "application/json"},
             ),
+            self._post({"ref": "X", "name": "Nobody"}, path="/integration/v1/nobody/test.partner"),
+            self._post({"ref": "X", "name": "Bad code"}, path="/integration/v1/No%00Body/test.partner"),
         ]
         bodies = [self.assertAnswer(answer, 401, "unauthorized") for answer in answers]
         self.assertEqual(
-            len({json.dumps(body) for body in bodies}), 1, "the answer never says what was wrong"
+            len({json.dumps(body) for body in bodies}),
+            1,
+            "the answer never says what was wrong, nor whether the backend exists",
         )
         self.assertFalse(self.env["integration.message"].search([("backend_id", "=", self.backend.id)]))
 
@@ -143,9 +148,6 @@ class TestWebhook(HttpCase):
 
     def test_every_client_error_has_its_status(self):
         self.assertAnswer(self._post("{not json"), 400, "malformed_json")
-        self.assertAnswer(
-            self._post({"ref": "E"}, path="/integration/v1/nobody/test.partner"), 404, "unknown_backend"
-        )
         self.assertAnswer(
             self._post({"ref": "E"}, path="/integration/v1/hook-a/test.unknown"), 404, "unknown_flow"
         )
@@ -233,7 +235,7 @@ class TestWebhook(HttpCase):
         self.assertIn("/integration/v1/hook-a/test.partner/batch", document["paths"])
         self.assertEqual(
             set(operation["responses"]),
-            {"200", "202", "400", "401", "403", "404", "413", "415", "422", "429"},
+            {"200", "202", "400", "401", "403", "404", "413", "415", "422", "429", "503"},
         )
         self.assertAnswer(self.url_open("/integration/v1/hook-a/openapi.json"), 401, "unauthorized")
 
@@ -244,7 +246,7 @@ class TestWebhook(HttpCase):
         status = self.assertAnswer(get(accepted["status_url"]), 200)
         self.assertEqual((status["message_id"], status["state"]), (accepted["message_id"], "queued"))
         other = self.env["integration.backend"].create({"name": "Other", "code": "hook-other"})
-        foreign = self.env["integration.message"].create(
+        foreign = engine(self.env["integration.message"]).create(
             {
                 "backend_id": other.id,
                 "flow_id": self.flow.id,
@@ -266,9 +268,12 @@ class TestWebhook(HttpCase):
         self.assertEqual(
             answer["items"][1]["details"], [{"pointer": "/name", "error": "7 is not of type 'string'"}]
         )
-        self.assertEqual(answer["items"][2]["idempotency_key"], "batch_1:2")
-        again = self.assertAnswer(self._post(batch, msg_id="batch_1", path=path), 200)
+        third_key = answer["items"][2]["idempotency_key"]
+        self.assertRegex(third_key, r"^batch_1#[0-9a-f]{64}$", "the item's hash, not its position")
+        reordered = [batch[2], batch[1], batch[0]]
+        again = self.assertAnswer(self._post(reordered, msg_id="batch_1", path=path), 200)
         self.assertEqual([item["status"] for item in again["items"]], [200, 422, 200])
+        self.assertEqual(again["items"][0]["idempotency_key"], third_key)
         self.assertEqual(
             self.env["integration.message"].search_count([("backend_id", "=", self.backend.id)]), 2
         )

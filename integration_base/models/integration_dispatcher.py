@@ -1,0 +1,479 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""The dispatcher: what happens to a message after it is accepted.
+
+One place schedules, claims, orders, applies, delivers, retries, buries and
+recovers messages. Its rules:
+
+- **One message is the failure domain.** A drain job takes messages one at a
+  time, on a database cursor of its own, and commits each: claiming it
+  (``processing``, one more attempt), then applying it (inbound) or recording
+  the outcome of its delivery (outbound). A crash, a timeout or an error
+  while handling one message never rolls back, repeats or blocks another.
+- **No network I/O inside a transaction.** An outbound message is claimed and
+  its request built and committed first; the request is sent with no
+  transaction open; the outcome is recorded in a new transaction. A crash
+  between sending and recording re-sends the message with the same
+  ``webhook-id`` (at-least-once, with a stable id).
+- **Order is real.** Only the oldest unsettled message of an ordering key
+  can be claimed, and a claimed message is itself unsettled, so the messages
+  of one key are applied one at a time and in arrival order, by any number of
+  jobs in any number of processes; other keys run in parallel. Ingesting
+  takes a transaction lock on the key, so ids (the order) follow commits.
+- **A claim is held by a live connection.** The claimer holds a session
+  advisory lock on the message while it works on it. When its process dies,
+  PostgreSQL drops the lock, and any drain or the sweep cron sees a
+  ``processing`` message nobody holds and sends it back to the queue (or to
+  ``dead`` once its attempts are spent).
+- **Nothing strands.** Every path that makes a message claimable schedules a
+  drain: ingest, retry, cancel, backend activation, a new mapping, a failed
+  attempt (at its retry time). While a drain works, a watchdog drain is
+  always scheduled a few seconds ahead, so that a killed worker's messages
+  move again within seconds; the sweep cron catches anything else every
+  minute.
+"""
+
+import json
+import logging
+import random
+import time
+import traceback
+from collections import Counter
+from datetime import timedelta
+
+from psycopg2 import IntegrityError
+from psycopg2 import errors as pg_errors
+
+from odoo import _, api, fields, models
+from odoo.exceptions import ConcurrencyError, UserError
+from odoo.tools import SQL, config
+
+from ..exceptions import IntegrationBusinessError
+from ..lib import http_delivery
+
+_logger = logging.getLogger(__name__)
+
+# Classes of PostgreSQL advisory locks (two int4 keys: class, id).
+CLAIM_LOCK_CLASS = 1_229_870_167
+ORDERING_KEY_LOCK_CLASS = 1_229_870_168
+
+# Errors that say "try again now", not "this message is wrong".
+CONCURRENCY_ERRORS = (
+    pg_errors.SerializationFailure,
+    pg_errors.DeadlockDetected,
+    pg_errors.LockNotAvailable,
+    ConcurrencyError,
+)
+CONCURRENCY_TRIES = 5
+# A drain job stops taking new messages after this long (or a third of
+# limit_time_real, if smaller) and hands over to a fresh job.
+JOB_BUDGET_SECONDS = 60
+# How far ahead of a working drain its watchdog job waits, to take over what a killed drain left.
+WATCHDOG_SECONDS = 10
+# How often a long drain looks for messages whose claimer died.
+ORPHAN_CHECK_SECONDS = 5
+
+CLAIM_QUERY = """
+    SELECT m.id
+      FROM integration_message m
+     WHERE m.backend_id = %(backend)s
+       AND (m.state = 'queued' OR (m.state = 'failed' AND m.next_retry_at <= %(now)s))
+       AND m.id <> ALL(%(skip)s)
+       AND (m.ordering_key IS NULL OR NOT EXISTS (
+               SELECT 1 FROM integration_message e
+                WHERE e.backend_id = m.backend_id AND e.direction = m.direction
+                  AND e.ordering_key = m.ordering_key AND e.id < m.id
+                  AND e.state NOT IN ('done', 'cancelled')))
+  ORDER BY m.id
+     LIMIT 1
+       FOR NO KEY UPDATE OF m SKIP LOCKED
+"""
+
+
+def error_detail(error):
+    return "".join(traceback.format_exception(error))
+
+
+class IntegrationDispatcher(models.AbstractModel):
+    _name = "integration.dispatcher"
+    _description = "Integration Dispatcher"
+
+    # ------------------------------------------------------------------
+    # Scheduling
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _schedule(self, backends, eta=None, watchdog=False):
+        """Make sure a drain job will run for each active backend (now, or at ``eta``).
+
+        At most one drain waits to start per backend and moment (its identity
+        key says so): a burst of messages is drained by one job instead of a
+        job per message. Jobs run as the integration engine's user, whoever
+        scheduled them. Returns the jobs (``queue.job`` records).
+        """
+        dispatcher = self.with_user(self.env.ref("integration_base.user_integration_engine"))
+        jobs = self.env["queue.job"]
+        for backend in backends.filtered(lambda b: b.state == "active"):
+            if watchdog:
+                identity = f"integration-dispatch-{backend.id}-watchdog"
+            elif eta:
+                identity = f"integration-dispatch-{backend.id}-at-{fields.Datetime.to_string(eta)}"
+            else:
+                identity = f"integration-dispatch-{backend.id}"
+            job = dispatcher.with_delay(
+                channel=backend._queue_channel(),
+                eta=eta,
+                identity_key=identity,
+                description=f"Dispatch messages of {backend.code}",
+            )._drain(backend.id)
+            # queue_job answers with the waiting job's record when one has the identity key already
+            jobs |= job.db_record() if hasattr(job, "db_record") else job
+        return jobs
+
+    @api.model
+    def _lock_ordering_key(self, backend_id, direction, ordering_key):
+        """Serialise the storing of messages of one key, so that their ids follow their commits."""
+        self.env.cr.execute(
+            SQL(
+                "SELECT pg_advisory_xact_lock(%s, hashtext(%s))",
+                ORDERING_KEY_LOCK_CLASS,
+                f"{backend_id}:{direction}:{ordering_key}",
+            )
+        )
+
+    @api.model
+    def _job_budget(self):
+        limit = config.get("limit_time_real") or 0
+        return min(JOB_BUDGET_SECONDS, limit / 3) if limit > 0 else JOB_BUDGET_SECONDS
+
+    # ------------------------------------------------------------------
+    # The drain job
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _drain(self, backend_id, budget_seconds=None):
+        """Job: apply or deliver the backend's claimable messages, one transaction each.
+
+        Returns a summary for the job's result.
+        """
+        deadline = time.monotonic() + (budget_seconds or self._job_budget())
+        summary = Counter()
+        self.env.flush_all()
+        with self.env.registry.cursor() as cr:
+            env = self.env(cr=cr, su=True)
+            backend = env["integration.backend"].browse(backend_id)
+            if not backend.exists() or backend.state != "active":
+                return f"backend {backend_id} is not active: nothing dispatched"
+            next_orphan_check = next_watchdog = 0.0
+            skip = []
+            while True:
+                if time.monotonic() >= next_orphan_check:
+                    summary["recovered"] += self._recover_orphans(env, backend)
+                    next_orphan_check = time.monotonic() + ORPHAN_CHECK_SECONDS
+                if time.monotonic() >= deadline:
+                    self.with_env(env)._schedule(backend)
+                    cr.commit()
+                    summary["handed over"] += 1
+                    break
+                watchdog = time.monotonic() >= next_watchdog
+                message = self._claim(env, backend, skip, watchdog=watchdog)
+                if message is None:
+                    break
+                if watchdog:
+                    next_watchdog = time.monotonic() + WATCHDOG_SECONDS / 2
+                summary["taken"] += 1
+                try:
+                    summary[self._handle(message)] += 1
+                finally:
+                    self._unlock(cr, message.id)
+        self.env.invalidate_all()
+        return (
+            ", ".join(f"{count} {what}" for what, count in sorted(summary.items())) or "nothing to dispatch"
+        )
+
+    def _claim(self, env, backend, skip, watchdog=False):
+        """Take the next claimable message of ``backend``: mark it processing, count the attempt, commit.
+
+        With ``watchdog``, a drain job due in ``WATCHDOG_SECONDS`` is committed
+        with the claim: while a drain works there is always one waiting, which
+        takes over within seconds if this process is killed. Returns the
+        message, held by this connection's advisory lock, or None.
+        """
+        cr = env.cr
+        conflicts = 0
+        while True:
+            try:
+                cr.execute(CLAIM_QUERY, {"backend": backend.id, "now": fields.Datetime.now(), "skip": skip})
+                row = cr.fetchone()
+                if not row:
+                    cr.commit()
+                    return None
+                message_id = row[0]
+                if not self._try_lock(cr, message_id):
+                    # A sweeper is looking at it this very moment: take another one.
+                    cr.rollback()
+                    skip.append(message_id)
+                    continue
+                message = env["integration.message"].browse(message_id)
+                message._transition(
+                    "processing", attempts=message.attempts + 1, started_at=fields.Datetime.now()
+                )
+                if watchdog:
+                    self.with_env(env)._schedule(
+                        backend,
+                        eta=fields.Datetime.now() + timedelta(seconds=WATCHDOG_SECONDS),
+                        watchdog=True,
+                    )
+                cr.commit()
+                return message
+            except CONCURRENCY_ERRORS:
+                cr.rollback()
+                conflicts += 1
+                if conflicts >= CONCURRENCY_TRIES:
+                    raise
+                time.sleep(random.uniform(0, 0.1 * conflicts))
+
+    def _handle(self, message):
+        """Apply or deliver one claimed message; returns the state it ended in."""
+        started_at = message.started_at
+        worker = message.with_env(message.backend_id._engine_env(message.env.cr))
+        if message.direction == "inbound":
+            self._apply(worker, started_at)
+        else:
+            self._deliver(worker, started_at)
+        return message.state
+
+    # ------------------------------------------------------------------
+    # Inbound: apply and commit
+    # ------------------------------------------------------------------
+
+    def _apply(self, message, started_at):
+        """Apply an inbound message with its processor and commit it with its ``done`` state.
+
+        The effect and the state commit together or not at all; a message
+        that is not ``processing`` by this claim any more is left alone, so a
+        message is never applied twice.
+        """
+        cr = message.env.cr
+        for attempt in range(1, CONCURRENCY_TRIES + 1):
+            try:
+                if message.state != "processing":
+                    return
+                processor = message.flow_id._get_processor()
+                records = processor._process_inbound(message, json.loads(message.payload))
+                message._link_records(records)
+                message._mark_done(started_at)
+                cr.commit()
+                return
+            except CONCURRENCY_ERRORS as error:
+                cr.rollback()
+                if attempt == CONCURRENCY_TRIES:
+                    self._settle_failure(message, error, started_at)
+                    return
+                time.sleep(random.uniform(0, 0.2 * 2**attempt))
+            except Exception as error:
+                cr.rollback()
+                self._settle_failure(message, error, started_at)
+                return
+
+    # ------------------------------------------------------------------
+    # Outbound: build and commit, send with no transaction, record
+    # ------------------------------------------------------------------
+
+    def _deliver(self, message, started_at):
+        """Deliver an outbound message: no transaction is open while the request travels."""
+        cr = message.env.cr
+        try:
+            payload = (
+                message._build_pending_payload() if message.payload_pending else json.loads(message.payload)
+            )
+            request = message._delivery_request(payload)
+            cr.commit()
+        except Exception as error:
+            cr.rollback()
+            self._settle_failure(message, error, started_at)
+            return
+        result = http_delivery.post(**request)
+        self._record_delivery(message, request, result, started_at)
+
+    def _record_delivery(self, message, request, result, started_at):
+        """Log the attempt and move the message on, in a transaction of its own."""
+        outcome = http_delivery.outcome(result)
+        self.env["integration.delivery.attempt"].with_env(message.env).create(
+            {
+                "message_id": message.id,
+                "url": request["url"],
+                "status_code": result.status_code or 0,
+                "latency_ms": result.latency_ms,
+                "outcome": outcome,
+                "error": result.error,
+                "response_excerpt": result.excerpt,
+            }
+        )
+        backend = message.backend_id.code
+        answer = result.error or f"HTTP {result.status_code}: {result.excerpt[:200]}"
+        if outcome == http_delivery.DELIVERED:
+            message._mark_done(started_at)
+        elif outcome == http_delivery.RETRY:
+            reason = _("%(backend)s did not take the message: %(answer)s", backend=backend, answer=answer)
+            self._retry_or_bury(message, reason, False, started_at, asked_delay=result.retry_after)
+        else:
+            reason = _("%(backend)s refused the message: %(answer)s", backend=backend, answer=answer)
+            message._mark_exception(IntegrationBusinessError(reason), started_at)
+        message.env.cr.commit()
+
+    # ------------------------------------------------------------------
+    # Failures: classify, retry with backoff, bury
+    # ------------------------------------------------------------------
+
+    def _settle_failure(self, message, error, started_at):
+        """Record why a message failed, after its attempt was rolled back, and commit."""
+        kind, error = self._classify(message, error)
+        if kind == "business":
+            message._mark_exception(error, started_at)
+        else:
+            self._retry_or_bury(message, error, error_detail(error), started_at)
+        message.env.cr.commit()
+
+    def _classify(self, message, error):
+        """``("business", error)`` when a person must act, ``("technical", error)`` when time may help.
+
+        Odoo's own refusals (``UserError`` and its kinds) and database
+        constraints (a check, a required value, a unique code) do not get
+        better by retrying: they are business errors, told in words.
+        """
+        if isinstance(error, UserError):
+            return "business", error
+        if isinstance(error, IntegrityError):
+            model = next(
+                (
+                    message.env[name]
+                    for name, model_class in message.env.registry.items()
+                    if model_class._table == error.diag.table_name
+                ),
+                message.env["base"],
+            )
+            return "business", IntegrationBusinessError(
+                _("Odoo refused the change: %s", model._sql_error_to_message(error))
+            )
+        return "technical", error
+
+    def _retry_or_bury(self, message, error, detail, started_at, asked_delay=None):
+        """Retry later with exponential backoff and jitter, or give up (``dead``) once attempts are spent."""
+        if message.attempts >= message.flow_id.retry_max:
+            message._mark_dead(error, detail, started_at)
+            _logger.error("message %s is dead after %s attempts: %s", message.id, message.attempts, error)
+            return
+        delay = self._retry_delay(message.flow_id, message.attempts, asked_delay)
+        next_retry_at = fields.Datetime.now() + timedelta(seconds=delay)
+        message._mark_failed(error, detail, next_retry_at, started_at)
+        self.with_env(message.env)._schedule(message.backend_id, eta=next_retry_at)
+        _logger.info(
+            "message %s failed (attempt %s), retry in %ss: %s", message.id, message.attempts, delay, error
+        )
+
+    @api.model
+    def _retry_delay(self, flow, attempts, asked=None):
+        """Seconds before the next try: exponential backoff with jitter, at least what the receiver asked.
+
+        The jitter (the delay is drawn between half and all of the backoff)
+        spreads the retries of many messages that failed together, so that a
+        recovering partner is not hit by all of them at the same second.
+        """
+        backoff = flow.retry_backoff_seconds * 2 ** (attempts - 1)
+        delay = round(backoff / 2 + random.uniform(0, backoff / 2))
+        return max(delay, asked or 0)
+
+    # ------------------------------------------------------------------
+    # Claim locks and recovery
+    # ------------------------------------------------------------------
+
+    @staticmethod
+    def _try_lock(cr, message_id):
+        cr.execute("SELECT pg_try_advisory_lock(%s, %s)", (CLAIM_LOCK_CLASS, message_id))
+        return cr.fetchone()[0]
+
+    @staticmethod
+    def _unlock(cr, message_id):
+        """Release a claim. Whatever was not committed by then is undone first, then the lock goes."""
+        cr.rollback()
+        cr.execute("SELECT pg_advisory_unlock(%s, %s)", (CLAIM_LOCK_CLASS, message_id))
+        cr.rollback()
+
+    def _recover_orphans(self, env, backends=None):
+        """Send back to the queue the ``processing`` messages whose claimer is gone.
+
+        A live claimer holds the message's advisory lock; when the lock can be
+        taken, the process that held it died (a kill, a crash, a time limit).
+        Its attempt counts: a message that kills its worker every time ends
+        ``dead``. An outbound message may have been sent before the crash: it
+        is sent again with the same ``webhook-id``. Returns how many moved.
+        """
+        cr = env.cr
+        domain = [("state", "=", "processing")]
+        if backends is not None:
+            domain.append(("backend_id", "in", backends.ids))
+        candidates = env["integration.message"].search(domain, order="id").ids
+        cr.commit()
+        recovered = 0
+        for message_id in candidates:
+            if not self._try_lock(cr, message_id):
+                continue
+            try:
+                cr.commit()  # a fresh snapshot: the claimer may have finished just before
+                message = env["integration.message"].browse(message_id)
+                if message.state != "processing":
+                    continue
+                if message.attempts >= message.flow_id.retry_max:
+                    message._mark_dead(
+                        _("The process applying it stopped during each of its attempts."), False
+                    )
+                else:
+                    message._transition("queued", note=_("recovered: the process that held it stopped"))
+                cr.commit()
+                recovered += 1
+                _logger.warning("message %s recovered from a stopped process", message_id)
+            finally:
+                self._unlock(cr, message_id)
+        return recovered
+
+    # ------------------------------------------------------------------
+    # The sweep cron: it only searches, recovers and schedules
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _cron_sweep(self):
+        """Release due batch contracts, recover orphans and schedule every backend that has work."""
+        now = fields.Datetime.now()
+        Message = self.env["integration.message"].sudo()
+        due_flows = (
+            self.env["integration.flow"]
+            .sudo()
+            .search(
+                [
+                    ("sync_policy", "=", "batch"),
+                    "|",
+                    ("next_batch_at", "=", False),
+                    ("next_batch_at", "<=", now),
+                ]
+            )
+        )
+        for flow in due_flows:
+            Message.search([("state", "=", "received"), ("flow_id", "=", flow.id)])._requeue(
+                _("batch run of %s", fields.Datetime.to_string(now))
+            )
+            flow.next_batch_at = now + timedelta(minutes=flow.batch_interval_minutes)
+        self.env.flush_all()
+        with self.env.registry.cursor() as cr:
+            self._recover_orphans(self.env(cr=cr, su=True))
+        self.env.invalidate_all()
+        busy = Message._read_group(
+            [
+                "|",
+                ("state", "=", "queued"),
+                "&",
+                ("state", "=", "failed"),
+                ("next_retry_at", "<=", now),
+            ],
+            ["backend_id"],
+        )
+        self._schedule(self.env["integration.backend"].sudo().union(*(backend for (backend,) in busy)))

@@ -1,0 +1,275 @@
+"""End to end on the prefork server: concurrency, kill -9 and recovery, through the real runner.
+
+./setup/test serves the test database with ``workers = 2`` (two HTTP worker
+processes, and queue_job's runner and the cron in processes of their own) and
+passes the master's pid in INTEGRATION_SERVER_PID, so that a test can kill one
+of its workers with SIGKILL while it drains a backlog.
+"""
+
+import json
+import os
+import signal
+import threading
+import time
+import uuid
+from collections import Counter, defaultdict
+from datetime import UTC, datetime
+
+import pytest
+import requests
+from standardwebhooks.webhooks import Webhook
+
+SCHEMA = {
+    "type": "object",
+    "required": ["ref", "name"],
+    "properties": {
+        "ref": {"type": "string"},
+        "name": {"type": "string"},
+        "event_id": {"type": "string"},
+        "simulate": {"enum": ["slow"]},
+    },
+}
+SECRET = "whsec_" + "ZTJlLWRpc3BhdGNoZXItdGVzdHMtb25seS1rZXk="
+SETTLE_TIMEOUT = 180
+RESUME_WITHIN_SECONDS = 15
+
+
+def server_pid():
+    value = os.environ.get("INTEGRATION_SERVER_PID")
+    if not value:
+        pytest.skip("INTEGRATION_SERVER_PID is not set: the kill tests need the server's master pid")
+    return int(value)
+
+
+def create_backend(odoo, prefix, **flow_values):
+    """An active backend with a signing key and the partner contract in force; returns (id, code)."""
+    code = f"{prefix}-{uuid.uuid4().hex[:8]}"
+    backend_id = odoo.execute(
+        "integration.backend",
+        "create",
+        {"name": code, "code": code, "rate_limit_per_minute": 0, **flow_values.pop("backend", {})},
+    )
+    odoo.execute(
+        "integration.credential", "create", {"backend_id": backend_id, "kind": "hmac", "secret": SECRET}
+    )
+    odoo.execute("integration.backend", "action_activate", [backend_id])
+    flow_id = odoo.execute(
+        "integration.flow",
+        "create",
+        {
+            "name": "Partner",
+            "code": "test.partner",
+            "backend_id": backend_id,
+            "schema": json.dumps(SCHEMA),
+            "processor": "integration.processor.test.partner",
+            **flow_values,
+        },
+    )
+    odoo.execute("integration.flow", "action_activate", [flow_id])
+    return backend_id, code
+
+
+def post_signed(server_url, code, body, msg_id, path=""):
+    sent_at = datetime.now(tz=UTC)
+    headers = {
+        "Content-Type": "application/json",
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(int(sent_at.timestamp())),
+        "webhook-signature": Webhook(SECRET).sign(msg_id, sent_at, body),
+    }
+    return requests.post(
+        f"{server_url}/integration/v1/{code}/test.partner{path}", data=body, headers=headers, timeout=120
+    )
+
+
+def states(odoo, backend_id):
+    groups = odoo.execute(
+        "integration.message",
+        "read_group",
+        [["backend_id", "=", backend_id]],
+        ["state"],
+        ["state"],
+        lazy=False,
+    )
+    return {group["state"]: group["__count"] for group in groups}
+
+
+def wait_until_settled(odoo, backend_id, total):
+    deadline = time.monotonic() + SETTLE_TIMEOUT
+    while time.monotonic() < deadline:
+        counts = states(odoo, backend_id)
+        if counts.get("done", 0) + counts.get("exception", 0) + counts.get("dead", 0) == total:
+            return counts
+        time.sleep(1)
+    raise AssertionError(f"not settled after {SETTLE_TIMEOUT} s: {counts}")
+
+
+def kill_a_draining_worker(odoo, backend_code, master_pid, until):
+    """SIGKILL the worker process that runs a drain job of the backend; returns (pid, when)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if until():
+            jobs = odoo.execute(
+                "queue.job",
+                "search_read",
+                [["channel", "=", f"root.integration.{backend_code}"], ["state", "=", "started"]],
+                fields=["worker_pid"],
+            )
+            for job in jobs:
+                pid = job["worker_pid"]
+                if pid and _parent_of(pid) == master_pid:
+                    os.kill(pid, signal.SIGKILL)
+                    return pid, datetime.now(tz=UTC).replace(tzinfo=None)
+        time.sleep(0.05)
+    raise AssertionError("no drain job was seen running in a worker")
+
+
+def _parent_of(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return int(stat.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _datetime(value):
+    return datetime.strptime(value, "%Y-%m-%d %H:%M:%S")
+
+
+def test_concurrent_duplicates_store_one_message_and_every_answer_names_it(odoo, server_url):
+    backend_id, code = create_backend(odoo, "e2e-dup", idempotency_key_pointer="/event_id")
+    same_webhook = json.dumps({"ref": f"DUP-{uuid.uuid4().hex[:6]}", "name": "Same webhook-id"})
+    same_event = json.dumps({"ref": "DUP-E", "name": "Same event", "event_id": f"evt-{uuid.uuid4().hex}"})
+    webhook_id = f"msg_{uuid.uuid4().hex}"
+    for label, body, msg_id in (
+        ("same webhook-id", same_webhook, lambda _i: webhook_id),
+        ("same event id", same_event, lambda i: f"msg_{uuid.uuid4().hex}_{i}"),
+    ):
+        barrier = threading.Barrier(16)
+        answers = [None] * 16
+
+        def send(index, body=body, msg_id=msg_id, barrier=barrier, answers=answers):
+            barrier.wait()
+            answers[index] = post_signed(server_url, code, body, msg_id(index))
+
+        threads = [threading.Thread(target=send, args=(index,)) for index in range(16)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        statuses = Counter(answer.status_code for answer in answers)
+        assert statuses[202] == 1 and statuses[200] == 15, (label, statuses, [a.text for a in answers])
+        ids = {answer.json()["message_id"] for answer in answers}
+        assert len(ids) == 1 and all(ids), (label, ids)
+        assert {answer.json()["duplicate"] for answer in answers if answer.status_code == 200} == {True}
+    assert odoo.execute("integration.message", "search_count", [["backend_id", "=", backend_id]]) == 2
+
+
+def test_killed_worker_loses_doubles_and_reorders_nothing_inbound(odoo, server_url):
+    """300 messages over 30 keys; a worker is killed mid-drain; every message is applied once, in order."""
+    master = server_pid()
+    backend_id, code = create_backend(odoo, "e2e-kill", ordering_key_pointer="/name")
+    run = uuid.uuid4().hex[:6]
+    total = 300
+    for start in range(0, total, 100):
+        batch = [
+            {"ref": f"K{run}-{index:04d}", "name": f"key-{run}-{index % 30:02d}", "simulate": "slow"}
+            for index in range(start, start + 100)
+        ]
+        answer = post_signed(server_url, code, json.dumps(batch), f"batch_{run}_{start}", path="/batch")
+        assert answer.status_code == 200 and answer.json()["accepted"] == 100, answer.text
+
+    _pid, killed_at = kill_a_draining_worker(
+        odoo, code, master, until=lambda: states(odoo, backend_id).get("done", 0) >= 30
+    )
+    counts = wait_until_settled(odoo, backend_id, total)
+    assert counts == {"done": total}, counts
+
+    partners = odoo.execute(
+        "res.partner",
+        "search_read",
+        [["ref", "=like", f"K{run}-%"]],
+        fields=["ref", "name", "function"],
+        order="id",
+    )
+    refs = Counter(partner["ref"] for partner in partners)
+    assert len(refs) == total and set(refs.values()) == {1}, "every message applied exactly once"
+    by_key = defaultdict(list)
+    for partner in partners:
+        _state, _attempt, interval = partner["function"].split(" ")
+        started, finished = (float(moment) for moment in interval.split("-"))
+        by_key[partner["name"]].append((partner["ref"], started, finished))
+    for key, applied in by_key.items():
+        assert [ref for ref, _s, _f in applied] == sorted(ref for ref, _s, _f in applied), (
+            f"{key}: out of order"
+        )
+        for (_ref, _start, previous_end), (ref, start, _end) in zip(applied, applied[1:], strict=False):
+            assert start >= previous_end, f"{key}: {ref} started before the previous message of its key ended"
+
+    done_after_kill = odoo.execute(
+        "integration.message",
+        "search_read",
+        [["backend_id", "=", backend_id], ["finished_at", ">", killed_at.strftime("%Y-%m-%d %H:%M:%S")]],
+        fields=["finished_at"],
+        order="finished_at",
+        limit=1,
+    )
+    assert done_after_kill, "nothing was applied after the kill"
+    resumed_after = (_datetime(done_after_kill[0]["finished_at"]) - killed_at).total_seconds()
+    assert resumed_after <= RESUME_WITHIN_SECONDS, f"processing resumed {resumed_after} s after the kill"
+    recovered = odoo.execute(
+        "integration.message",
+        "search_read",
+        [["backend_id", "=", backend_id], ["transition_log", "ilike", "recovered"]],
+        fields=["attempts"],
+    )
+    assert len(recovered) <= 1, "only the message in hand at the kill is taken again"
+    assert all(message["attempts"] == 2 for message in recovered)
+
+
+def test_killed_worker_redelivers_only_the_message_in_flight_outbound(odoo, partner_server):
+    master = server_pid()
+    answer = partner_server.Answer(200, delay=0.03)
+    with partner_server.PartnerServer(default=answer) as subscriber:
+        backend_id, code = create_backend(
+            odoo,
+            "e2e-out-kill",
+            direction="outbound",
+            processor=False,
+            backend={"outbound_url": subscriber.url},
+        )
+        run = uuid.uuid4().hex[:6]
+        [event_id] = odoo.execute("integration.event", "search", [["code", "=", "test.partner.created"]])
+        subscription_id = odoo.execute(
+            "integration.subscription",
+            "create",
+            {
+                "event_id": event_id,
+                "flow_code": "test.partner",
+                "backend_ids": [(6, 0, [backend_id])],
+                "domain": f"[('ref', '=like', 'OK{run}-%')]",
+            },
+        )
+        total = 150
+        odoo.execute(
+            "res.partner", "create", [{"name": f"Out {i}", "ref": f"OK{run}-{i:04d}"} for i in range(total)]
+        )
+        try:
+            kill_a_draining_worker(odoo, code, master, until=lambda: len(subscriber.requests) >= 20)
+            counts = wait_until_settled(odoo, backend_id, total)
+        finally:
+            odoo.execute("integration.subscription", "write", [subscription_id], {"active": False})
+        assert counts == {"done": total}, counts
+        delivered = Counter(headers["webhook-id"] for headers, _body in subscriber.requests)
+    messages = odoo.execute(
+        "integration.message",
+        "search_read",
+        [["backend_id", "=", backend_id]],
+        fields=["flow_code", "idempotency_key", "transition_log"],
+    )
+    webhook_ids = {f"{m['flow_code']}.{m['idempotency_key']}": m for m in messages}
+    assert set(delivered) == set(webhook_ids), "every message delivered"
+    again = [webhook_id for webhook_id, count in delivered.items() if count > 1]
+    assert len(again) <= 1, f"re-delivered more than the message in flight: {again}"
+    for webhook_id in again:
+        assert "recovered" in webhook_ids[webhook_id]["transition_log"], "a re-delivery is a recovery"
