@@ -112,7 +112,7 @@ def test_nobody_writes_the_state_of_a_message_over_rpc(odoo, backend_id):
     wait_for_state(odoo, accepted["message_id"], {"done"})
     with pytest.raises(RuntimeError, match="Only the integration engine changes messages"):
         odoo.execute("integration.message", "write", [accepted["message_id"]], {"state": "queued"})
-    with pytest.raises(RuntimeError, match="private"):
+    with pytest.raises(RuntimeError, match="Private methods"):
         odoo.execute("integration.message", "create", {"backend_id": backend_id})
     [message] = odoo.execute("integration.message", "read", [accepted["message_id"]], fields=["state"])
     assert message["state"] == "done"

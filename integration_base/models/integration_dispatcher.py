@@ -45,7 +45,7 @@ from psycopg2 import errors as pg_errors
 
 from odoo import _, api, fields, models
 from odoo.exceptions import ConcurrencyError, UserError
-from odoo.tools import SQL, config
+from odoo.tools import SQL, config, mute_logger
 
 from ..exceptions import IntegrationBusinessError
 from ..lib import http_delivery
@@ -202,7 +202,11 @@ class IntegrationDispatcher(models.AbstractModel):
         conflicts = 0
         while True:
             try:
-                cr.execute(CLAIM_QUERY, {"backend": backend.id, "now": fields.Datetime.now(), "skip": skip})
+                # A claim racing another drain's may fail to serialize: tried again below, not an error.
+                with mute_logger("odoo.sql_db"):
+                    cr.execute(
+                        CLAIM_QUERY, {"backend": backend.id, "now": fields.Datetime.now(), "skip": skip}
+                    )
                 row = cr.fetchone()
                 if not row:
                     cr.commit()
@@ -320,6 +324,8 @@ class IntegrationDispatcher(models.AbstractModel):
             reason = _("%(backend)s refused the message: %(answer)s", backend=backend, answer=answer)
             message._mark_exception(IntegrationBusinessError(reason), started_at)
         message.env.cr.commit()
+        if message.state in ("exception", "dead"):
+            self._tell_owner(message.flow_id)
 
     # ------------------------------------------------------------------
     # Failures: classify, retry with backoff, bury
@@ -333,6 +339,21 @@ class IntegrationDispatcher(models.AbstractModel):
         else:
             self._retry_or_bury(message, error, error_detail(error), started_at)
         message.env.cr.commit()
+        if message.state in ("exception", "dead"):
+            self._tell_owner(message.flow_id)
+
+    def _tell_owner(self, flow):
+        """Bring the contract owner's activities up to date, in a transaction of their own.
+
+        Two drains parking messages of one contract at once may collide on its
+        activity: the loser leaves it to the other one, and to the health cron.
+        """
+        cr = flow.env.cr
+        try:
+            flow._alert_waiting_messages()
+            cr.commit()
+        except CONCURRENCY_ERRORS:
+            cr.rollback()
 
     def _classify(self, message, error):
         """``("business", error)`` when a person must act, ``("technical", error)`` when time may help.
@@ -430,6 +451,8 @@ class IntegrationDispatcher(models.AbstractModel):
                 else:
                     message._transition("queued", note=_("recovered: the process that held it stopped"))
                 cr.commit()
+                if message.state == "dead":
+                    self._tell_owner(message.flow_id)
                 recovered += 1
                 _logger.warning("message %s recovered from a stopped process", message_id)
             finally:

@@ -38,6 +38,8 @@ FIGURES_QUERY = """
       FROM integration_message m
       JOIN integration_flow f ON f.id = m.flow_id
      WHERE m.{column} IN %(keys)s
+       -- every figure is about unsettled messages or the last day: years of history are not read
+       AND (m.state NOT IN ('done', 'cancelled') OR m.started_at >= %(day)s OR m.finished_at >= %(day)s)
   GROUP BY m.{column}
 """
 

@@ -562,12 +562,11 @@ class IntegrationMessage(models.Model):
         )
 
     def _mark_exception(self, error, started_at=None):
-        """Park on a business error: a person must act. The contract's owner is told once per problem."""
+        """Park on a business error: a person must act (the dispatcher then tells the contract's owner)."""
         values = self._exception_values(error)
         if started_at:
             values["started_at"] = started_at
         self._transition("exception", note=values["error_message"][:200], **values)
-        self.flow_id._alert_waiting_messages()
         _logger.info("message %s parked in exception: %s", self.ids, values["error_message"])
 
     def _mark_failed(self, error, detail, next_retry_at, started_at=None):
@@ -591,7 +590,6 @@ class IntegrationMessage(models.Model):
             next_retry_at=False,
             **({"started_at": started_at} if started_at else {}),
         )
-        self.flow_id._alert_waiting_messages()
 
     @staticmethod
     def _technical_reason(error):

@@ -7,7 +7,6 @@ from odoo import fields
 from odoo.tests import HttpCase, tagged
 
 from odoo.addons.integration_base.models.integration_message import engine
-
 from odoo.addons.integration_base.models.integration_metrics import METRICS_TOKEN_VARIABLE
 
 
@@ -70,7 +69,7 @@ class TestMetrics(HttpCase):
         with (
             patch.dict(os.environ, {METRICS_TOKEN_VARIABLE: ""}),
             patch(
-                "odoo.addons.integration_base.models.integration_metrics.read_config_section", return_value={}
+                "odoo.addons.integration_base.models.integration_metrics.integration_config", return_value={}
             ),
         ):
             response = self._get("anything")
