@@ -64,3 +64,16 @@ class WebhookRefused(Exception):
         if self.details is not None:
             body["details"] = self.details
         return body
+
+
+class Unauthenticated(WebhookRefused):
+    """The one answer to a call whose backend or credentials are wrong, whatever was wrong.
+
+    The controller counts it per client address once the request's
+    transaction is rolled back, so that guessing gets slower.
+    """
+
+    MESSAGE = "The request is not authenticated: check the backend code, the signature headers or the token."
+
+    def __init__(self):
+        super().__init__(401, "unauthorized", self.MESSAGE)

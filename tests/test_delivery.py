@@ -12,6 +12,21 @@ from standardwebhooks.webhooks import Webhook
 from test_engine import create_partner_contract, wait_for_state
 
 
+def subscribe_to_new_partners(odoo, backend_id, ref_prefix):
+    """Send the backend the partner contract for every new partner whose ref starts with ``ref_prefix``."""
+    [event_id] = odoo.execute("integration.event", "search", [["code", "=", "test.partner.created"]])
+    return odoo.execute(
+        "integration.subscription",
+        "create",
+        {
+            "event_id": event_id,
+            "flow_code": "test.partner",
+            "backend_ids": [(6, 0, [backend_id])],
+            "domain": f"[('ref', '=like', '{ref_prefix}%')]",
+        },
+    )
+
+
 @pytest.fixture
 def subscriber(odoo, partner_server):
     """A backend subscribed to new partners whose ref starts with OUT-, delivering to a local server."""
@@ -29,17 +44,7 @@ def subscriber(odoo, partner_server):
         )
         odoo.execute("integration.backend", "action_activate", [backend_id])
         create_partner_contract(odoo, backend_id, direction="outbound", retry_backoff_seconds=1)
-        [event_id] = odoo.execute("integration.event", "search", [["code", "=", "test.partner.created"]])
-        subscription_id = odoo.execute(
-            "integration.subscription",
-            "create",
-            {
-                "event_id": event_id,
-                "flow_code": "test.partner",
-                "backend_ids": [(6, 0, [backend_id])],
-                "domain": "[('ref', '=like', 'OUT-%')]",
-            },
-        )
+        subscription_id = subscribe_to_new_partners(odoo, backend_id, "OUT-")
         yield server, secret
         odoo.execute("integration.subscription", "write", [subscription_id], {"active": False})
 

@@ -20,6 +20,8 @@ import psycopg2
 import pytest
 import requests
 from standardwebhooks.webhooks import Webhook
+from test_delivery import subscribe_to_new_partners
+from test_engine import create_partner_contract
 
 SCHEMA = {
     "type": "object",
@@ -28,7 +30,7 @@ SCHEMA = {
         "ref": {"type": "string"},
         "name": {"type": "string"},
         "event_id": {"type": "string"},
-        "simulate": {"enum": ["slow"]},
+        "simulate": {"enum": ["slow", "fail_first"]},
     },
 }
 SECRET = "whsec_" + "ZTJlLWRpc3BhdGNoZXItdGVzdHMtb25seS1rZXk="
@@ -55,19 +57,7 @@ def create_backend(odoo, prefix, **flow_values):
         "integration.credential", "create", {"backend_id": backend_id, "kind": "hmac", "secret": SECRET}
     )
     odoo.execute("integration.backend", "action_activate", [backend_id])
-    flow_id = odoo.execute(
-        "integration.flow",
-        "create",
-        {
-            "name": "Partner",
-            "code": "test.partner",
-            "backend_id": backend_id,
-            "schema": json.dumps(SCHEMA),
-            "processor": "integration.processor.test.partner",
-            **flow_values,
-        },
-    )
-    odoo.execute("integration.flow", "action_activate", [flow_id])
+    create_partner_contract(odoo, backend_id, schema=json.dumps(SCHEMA), **flow_values)
     return backend_id, code
 
 
@@ -184,6 +174,35 @@ def test_concurrent_duplicates_store_one_message_and_every_answer_names_it(odoo,
     assert odoo.execute("integration.message", "search_count", [["backend_id", "=", backend_id]]) == 2
 
 
+def test_a_message_held_behind_a_failing_one_goes_on_by_itself(odoo, database):
+    backend_id, _code = create_backend(
+        odoo, "e2e-held", ordering_key_pointer="/name", retry_backoff_seconds=1
+    )
+    run = uuid.uuid4().hex[:6]
+    key = f"held-{run}"
+    blocker = odoo.execute(
+        "integration.backend",
+        "ingest",
+        [backend_id],
+        "test.partner",
+        {"ref": f"H{run}-1", "name": key, "simulate": "fail_first"},
+    )
+    held = odoo.execute(
+        "integration.backend", "ingest", [backend_id], "test.partner", {"ref": f"H{run}-2", "name": key}
+    )
+    assert wait_until_settled(database, backend_id, 2) == {"done": 2}
+    messages = odoo.execute(
+        "integration.message",
+        "read",
+        [blocker["message_id"], held["message_id"]],
+        fields=["attempts", "finished_at"],
+    )
+    assert [message["attempts"] for message in messages] == [2, 1], "the blocker failed once, then both went"
+    assert messages[0]["finished_at"] <= messages[1]["finished_at"]
+    partners = odoo.execute("res.partner", "search_read", [["name", "=", key]], fields=["ref"], order="id")
+    assert [partner["ref"] for partner in partners] == [f"H{run}-1", f"H{run}-2"]
+
+
 def test_killed_worker_loses_doubles_and_reorders_nothing_inbound(odoo, server_url, database):
     """300 messages over 30 keys; a worker is killed mid-drain; every message is applied once, in order."""
     master = server_pid()
@@ -247,17 +266,7 @@ def test_killed_worker_redelivers_only_the_message_in_flight_outbound(odoo, part
             backend={"outbound_url": subscriber.url},
         )
         run = uuid.uuid4().hex[:6]
-        [event_id] = odoo.execute("integration.event", "search", [["code", "=", "test.partner.created"]])
-        subscription_id = odoo.execute(
-            "integration.subscription",
-            "create",
-            {
-                "event_id": event_id,
-                "flow_code": "test.partner",
-                "backend_ids": [(6, 0, [backend_id])],
-                "domain": f"[('ref', '=like', 'OK{run}-%')]",
-            },
-        )
+        subscription_id = subscribe_to_new_partners(odoo, backend_id, f"OK{run}-")
         total = 150
         odoo.execute(
             "res.partner", "create", [{"name": f"Out {i}", "ref": f"OK{run}-{i:04d}"} for i in range(total)]

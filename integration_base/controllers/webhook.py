@@ -19,7 +19,7 @@ from odoo import http
 from odoo.exceptions import ConcurrencyError
 from odoo.http import request
 
-from ..exceptions import WebhookRefused
+from ..exceptions import Unauthenticated, WebhookRefused
 from ..models.integration_webhook import WebhookCall
 
 _logger = logging.getLogger(__name__)
@@ -106,6 +106,8 @@ class IntegrationWebhookController(http.Controller):
             status, body = handler(webhook)
         except WebhookRefused as refused:
             request.env.cr.rollback()
+            if isinstance(refused, Unauthenticated):
+                refused = webhook._slow_down_guessing(request.httprequest.remote_addr) or refused
             return refusal_response(refused)
         except (ConcurrencyError, OperationalError):
             raise  # Odoo retries the request in a fresh transaction

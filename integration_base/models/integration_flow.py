@@ -3,6 +3,7 @@ from datetime import timedelta
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools import SQL
 
 from ..exceptions import PayloadValidationError
 from ..lib.json_contract import format_errors, parse_schema, validation_errors
@@ -306,18 +307,7 @@ class IntegrationFlow(models.Model):
                 if flow.sla_seconds > 0
                 else 0
             )
-            stuck = Message.search_count(
-                [
-                    ("flow_id", "=", flow.id),
-                    "|",
-                    "&",
-                    ("state", "=", "processing"),
-                    ("started_at", "<", stuck_before),
-                    "&",
-                    ("state", "=", "queued"),
-                    ("write_date", "<", stuck_before),
-                ]
-            )
+            stuck = flow._count_stuck(stuck_before)
             flow._alert(
                 "integration_base.mail_activity_type_integration_sla",
                 late,
@@ -340,6 +330,32 @@ class IntegrationFlow(models.Model):
                 ),
             )
             flow._alert_waiting_messages()
+
+    def _count_stuck(self, before):
+        """Messages of this contract that should have moved since ``before`` and did not.
+
+        Processing for that long, or queued for that long with nothing ahead of
+        them: a message held behind an earlier one of its key is waiting for
+        that one (which has its own alert), not stuck.
+        """
+        self.ensure_one()
+        self.env["integration.message"].flush_model()
+        self.env.cr.execute(
+            SQL(
+                """SELECT count(*) FROM integration_message m
+                    WHERE m.flow_id = %(flow)s
+                      AND ((m.state = 'processing' AND m.started_at < %(before)s)
+                           OR (m.state = 'queued' AND m.write_date < %(before)s
+                               AND (m.ordering_key IS NULL OR NOT EXISTS (
+                                   SELECT 1 FROM integration_message e
+                                    WHERE e.backend_id = m.backend_id AND e.direction = m.direction
+                                      AND e.ordering_key = m.ordering_key AND e.id < m.id
+                                      AND e.state NOT IN ('done', 'cancelled')))))""",
+                flow=self.id,
+                before=before,
+            )
+        )
+        return self.env.cr.fetchone()[0]
 
     def _alert_waiting_messages(self):
         """Keep the owner's activities on exceptions and dead messages of these contracts up to date.

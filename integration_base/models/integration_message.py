@@ -573,23 +573,27 @@ class IntegrationMessage(models.Model):
         self._transition(
             "failed",
             note=f"retry at {fields.Datetime.to_string(next_retry_at)}",
-            error_kind="technical",
-            error_message=self._technical_reason(error),
-            error_detail=detail[-ERROR_DETAIL_LIMIT:] if detail else False,
+            **self._technical_values(error, detail, started_at),
             next_retry_at=next_retry_at,
-            **({"started_at": started_at} if started_at else {}),
         )
 
     def _mark_dead(self, error, detail, started_at=None):
         self._transition(
             "dead",
             note=f"after {self.attempts} attempt(s)",
-            error_kind="technical",
-            error_message=self._technical_reason(error),
-            error_detail=detail[-ERROR_DETAIL_LIMIT:] if detail else False,
+            **self._technical_values(error, detail, started_at),
             next_retry_at=False,
-            **({"started_at": started_at} if started_at else {}),
         )
+
+    def _technical_values(self, error, detail, started_at):
+        values = {
+            "error_kind": "technical",
+            "error_message": self._technical_reason(error),
+            "error_detail": detail[-ERROR_DETAIL_LIMIT:] if detail else False,
+        }
+        if started_at:
+            values["started_at"] = started_at
+        return values
 
     @staticmethod
     def _technical_reason(error):

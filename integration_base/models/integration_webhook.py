@@ -10,7 +10,7 @@ from odoo import api, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
-from ..exceptions import PayloadValidationError, WebhookRefused
+from ..exceptions import PayloadValidationError, Unauthenticated, WebhookRefused
 from ..lib import strict_json
 from ..lib.openapi import build_document
 from ..lib.webhook_signature import SignatureError, bearer_token_matches, verify
@@ -26,7 +26,6 @@ MAX_BATCH_ITEMS = 500
 MAX_REQUEST_BYTES = 10 * 1024 * 1024
 # Failed authentications accepted per client address and minute before 429.
 UNAUTHENTICATED_PER_MINUTE = 60
-UNAUTHORIZED = "The request is not authenticated: check the backend code, the signature headers or the token."
 # Keys that senders give in headers: printable, no '#' (kept for the keys of batch items).
 HEADER_KEY_PATTERN = re.compile(r"^[A-Za-z0-9._:@/+=~-]{1,255}$")
 FLOW_CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
@@ -230,16 +229,24 @@ class IntegrationWebhook(models.AbstractModel):
     def _authenticate_call(self, backend_code, call, body):
         """The backend whose credentials the call carries; the same 401 for anything else.
 
-        Failed calls are counted per client address: an address that keeps
-        failing gets 429 instead, so that guessing is slow.
+        The controller counts failed calls per client address (see
+        :meth:`_slow_down_guessing`).
         """
         backend = self.env["integration.backend"]
         if BACKEND_CODE_PATTERN.match(backend_code or ""):
             backend = backend.search([("code", "=", backend_code)], limit=1)
         if not backend or not self._authenticate(backend, call.headers, body):
-            self._check_rate(f"anonymous:{call.remote_addr or 'unknown'}", UNAUTHENTICATED_PER_MINUTE)
-            raise WebhookRefused(401, "unauthorized", UNAUTHORIZED)
+            raise Unauthenticated()
         return backend
+
+    @api.model
+    def _slow_down_guessing(self, remote_addr):
+        """Count a call refused for its credentials; past the limit, the 429 to answer instead."""
+        try:
+            self._check_rate(f"anonymous:{remote_addr or 'unknown'}", UNAUTHENTICATED_PER_MINUTE)
+        except WebhookRefused as limited:
+            return limited
+        return None
 
     def _authenticate(self, backend, headers, body):
         """Whether the caller's credentials are the backend's."""

@@ -12,8 +12,10 @@ import time
 import uuid
 from datetime import UTC, datetime
 
+import requests
+
 from odoo.tests import HttpCase, tagged
-from odoo.tests.common import HOST, TEST_CURSOR_COOKIE_NAME
+from odoo.tests.common import HOST
 
 from odoo.addons.integration_base.lib.webhook_signature import generate_secret, signature
 
@@ -103,7 +105,7 @@ def _against_the_contract():
         )
     for top in (b"[]", b'"text"', b"1", b"null", b"true", b'[{"ref": "A", "name": "x"}]'):
         cases.append(("not an object", top))
-    for value in ([], {}, 1, None, "x" * 2000):
+    for value in ([], {}, 1, None, True):
         cases.append(("wrong type", json.dumps({"ref": value, "name": "x"}).encode()))
     cases.append(("long event key", json.dumps({"ref": "E", "name": "x", "event_id": "e" * 300}).encode()))
     return cases
@@ -268,13 +270,13 @@ class TestHostileInput(HttpCase):
         self.assertEqual(self._stored(), before)
 
     def _raw_head(self, length_header):
-        # the key the test server requires of every request made by this test
-        cookie = self.http_request_key or self.opener.cookies.get(TEST_CURSOR_COOKIE_NAME)
+        # the cookie the test server requires of every request made by this test, as requests sends it
+        cookie = self.opener.prepare_request(requests.Request("POST", self.base_url() + SINGLE)).headers[
+            "Cookie"
+        ]
         return (
             f"POST {SINGLE} HTTP/1.1\r\nHost: {HOST}\r\nContent-Type: application/json\r\n"
-            f"{length_header}\r\nConnection: close\r\n"
-            + (f"Cookie: {TEST_CURSOR_COOKIE_NAME}={cookie}\r\n" if cookie else "")
-            + "\r\n"
+            f"{length_header}\r\nConnection: close\r\nCookie: {cookie}\r\n\r\n"
         ).encode()
 
     def _raw_status(self, data):

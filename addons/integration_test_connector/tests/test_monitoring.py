@@ -12,7 +12,9 @@ from .common import EngineCase
 
 
 class MonitoringCase(EngineCase):
-    def _message(self, state, received_ago, finished_after=None, started_ago=None, backend=None, flow=None):
+    def _message(
+        self, state, received_ago, finished_after=None, started_ago=None, backend=None, flow=None, **values
+    ):
         """A message as the engine would have left it, ``received_ago`` before now."""
         received_at = self.now - received_ago
         started_at = self.now - started_ago if started_ago is not None else received_at
@@ -25,6 +27,7 @@ class MonitoringCase(EngineCase):
             "idempotency_key": f"k{len(self.keys)}",
             "state": state,
             "received_at": received_at,
+            **values,
         }
         self.keys.append(values["idempotency_key"])
         if state != "queued":
@@ -154,7 +157,13 @@ class TestHealthAlerts(MonitoringCase):
         self.flow.sla_seconds = 0  # no SLA: only the stuck alert can fire
         self._message("processing", timedelta(minutes=45), started_ago=timedelta(minutes=40))
         self._message("processing", timedelta(minutes=5), started_ago=timedelta(minutes=5))
+        blocker = self._message("exception", timedelta(hours=2), ordering_key="ORDER-1")
+        held = self._message("queued", timedelta(hours=1), ordering_key="ORDER-1")
+        self.env.cr.execute(
+            "UPDATE integration_message SET write_date = %s WHERE id IN %s",
+            [self.now - timedelta(hours=1), (blocker | held)._ids],
+        )
         self.env["integration.flow"]._cron_check_health()
         [alert] = self._alerts("stuck")
-        self.assertIn("1 message(s)", str(alert.note))
+        self.assertIn("1 message(s)", str(alert.note), "a message held behind another is not stuck")
         self.assertFalse(self._alerts("sla"))

@@ -5,6 +5,7 @@ import json
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from unittest.mock import patch
 
 from openapi_spec_validator import validate as validate_openapi
 from standardwebhooks.webhooks import Webhook
@@ -12,6 +13,7 @@ from standardwebhooks.webhooks import Webhook
 from odoo.tests import HttpCase, tagged
 
 from odoo.addons.integration_base.lib.webhook_signature import generate_secret, signature, verify
+from odoo.addons.integration_base.models import integration_webhook
 from odoo.addons.integration_base.models.integration_message import engine
 
 from .common import PARTNER_SCHEMA
@@ -181,6 +183,19 @@ class TestWebhook(HttpCase):
         limited = self._post({"ref": "L3", "name": "three"})
         self.assertAnswer(limited, 429, "rate_limited")
         self.assertTrue(1 <= int(limited.headers["Retry-After"]) <= 60)
+
+    def test_an_address_that_keeps_failing_is_slowed_down(self):
+        start = time.time()
+        if 60 - start % 60 < 5:
+            time.sleep(60 - start % 60)  # do not straddle two windows
+        with patch.object(integration_webhook, "UNAUTHENTICATED_PER_MINUTE", 3):
+            answers = [self._post({"ref": "F", "name": "guess"}, secret=generate_secret()) for _i in range(4)]
+            answers.append(
+                self._post({"ref": "F", "name": "guess"}, path="/integration/v1/nobody/test.partner")
+            )
+        self.assertEqual([answer.status_code for answer in answers], [401, 401, 401, 429, 429])
+        self.assertEqual(answers[3].json()["error"], "rate_limited")
+        self.assertTrue(1 <= int(answers[3].headers["Retry-After"]) <= 60)
 
     def test_bearer_token_backend(self):
         self.backend.auth_method = "token"
