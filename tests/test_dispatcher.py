@@ -234,8 +234,10 @@ def test_killed_worker_loses_doubles_and_reorders_nothing_inbound(odoo, server_u
     refs = Counter(partner["ref"] for partner in partners)
     assert len(refs) == total and set(refs.values()) == {1}, "every message applied exactly once"
     by_key = defaultdict(list)
+    processes = set()
     for partner in partners:
-        _state, _attempt, interval = partner["function"].split(" ")
+        _state, _attempt, interval, pid = partner["function"].split(" ")
+        processes.add(pid)
         started, finished = (float(moment) for moment in interval.split("-"))
         by_key[partner["name"]].append((partner["ref"], started, finished))
     for key, applied in by_key.items():
@@ -244,6 +246,7 @@ def test_killed_worker_loses_doubles_and_reorders_nothing_inbound(odoo, server_u
         )
         for (_ref, _start, previous_end), (ref, start, _end) in pairwise(applied):
             assert start >= previous_end, f"{key}: {ref} started before the previous message of its key ended"
+    assert len(processes) >= 2, f"the backlog was applied by more than one worker process: {processes}"
 
     recovered = odoo.execute(
         "integration.message",

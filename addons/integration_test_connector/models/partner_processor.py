@@ -1,4 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import os
 import time
 
 from odoo import models
@@ -46,9 +47,9 @@ class PartnerProcessor(models.AbstractModel):
                 "ref": payload["ref"],
                 "country_id": country.id,
                 # What the processor saw of its message: the state and attempt it runs in,
-                # and (slow ones) when it ran, for the end-to-end ordering tests.
+                # and (slow ones) when and in which process it ran, for the end-to-end tests.
                 "function": f"{message.state} #{message.attempts}"
-                + (f" {started:.6f}-{time.time():.6f}" if simulate == "slow" else ""),
+                + (f" {started:.6f}-{time.time():.6f} {os.getpid()}" if simulate == "slow" else ""),
             }
         )
 

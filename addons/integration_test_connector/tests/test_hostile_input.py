@@ -12,10 +12,8 @@ import time
 import uuid
 from datetime import UTC, datetime
 
-import requests
-
 from odoo.tests import HttpCase, tagged
-from odoo.tests.common import HOST
+from odoo.tests.common import HOST, TEST_CURSOR_COOKIE_NAME
 
 from odoo.addons.integration_base.lib.webhook_signature import generate_secret, signature
 
@@ -262,32 +260,35 @@ class TestHostileInput(HttpCase):
         }
         statuses = {}
         for label, chunks in raw_requests.items():
-            statuses[label] = self._raw_status(self._raw_head("Transfer-Encoding: chunked") + chunks)
+            statuses[label] = self._raw_status(self._raw_head("Transfer-Encoding: chunked"), chunks)
             self.assertTrue(statuses[label] is None or statuses[label] < 500, f"{label}: {statuses[label]}")
         self.assertEqual(statuses["broken chunk size"], 400)
-        lying = self._raw_head("Content-Length: 999999999") + b"{}"
-        self.assertEqual(self._raw_status(lying), 413, self.last_raw_answer)
+        lying = self._raw_status(self._raw_head("Content-Length: 999999999"), b"{}")
+        self.assertEqual(lying, 413, self.last_raw_answer)
         self.assertEqual(self._stored(), before)
 
     def _raw_head(self, length_header):
-        # the cookie the test server requires of every request made by this test, as requests sends it
-        cookie = self.opener.prepare_request(requests.Request("POST", self.base_url() + SINGLE)).headers[
-            "Cookie"
-        ]
         return (
             f"POST {SINGLE} HTTP/1.1\r\nHost: {HOST}\r\nContent-Type: application/json\r\n"
-            f"{length_header}\r\nConnection: close\r\nCookie: {cookie}\r\n\r\n"
+            f"{length_header}\r\nConnection: close\r\n"
         ).encode()
 
-    def _raw_status(self, data):
-        """The status of a raw HTTP request, or None when the server closed without answering."""
-        with socket.create_connection((HOST, self.http_port()), timeout=10) as sock:
-            sock.sendall(data)
+    def _raw_status(self, head, body):
+        """The status of a raw HTTP request (``head`` lines, then ``body``), or None without an answer.
+
+        It carries the cookie that the test server asks of this test's requests, as ``url_open``'s do.
+        """
+        with self.allow_requests(), socket.create_connection((HOST, self.http_port()), timeout=10) as sock:
+            cookie = f"Cookie: {TEST_CURSOR_COOKIE_NAME}={self.opener.cookies[TEST_CURSOR_COOKIE_NAME]}"
+            sock.sendall(head + cookie.encode() + b"\r\n\r\n" + body)
             sock.shutdown(socket.SHUT_WR)
             answer = b""
             deadline = time.monotonic() + 10
             while time.monotonic() < deadline:
-                chunk = sock.recv(65536)
+                try:
+                    chunk = sock.recv(65536)
+                except TimeoutError:
+                    break
                 if not chunk:
                     break
                 answer += chunk
