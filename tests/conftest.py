@@ -62,8 +62,8 @@ def server_url():
         try:
             if requests.get(f"{url}/web/health", timeout=5).status_code == 200:
                 return url
-        except requests.ConnectionError:
-            pass
+        except (requests.ConnectionError, requests.Timeout):
+            pass  # not listening yet, or (prefork) listening while the registry still loads
         if time.monotonic() > deadline:
             pytest.fail(f"no Odoo server answered at {url} within {SERVER_START_TIMEOUT} s")
         time.sleep(1)

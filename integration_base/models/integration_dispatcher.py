@@ -78,6 +78,7 @@ CLAIM_QUERY = """
      WHERE m.backend_id = %(backend)s
        AND (m.state = 'queued' OR (m.state = 'failed' AND m.next_retry_at <= %(now)s))
        AND m.id <> ALL(%(skip)s)
+       AND EXISTS (SELECT 1 FROM integration_backend b WHERE b.id = m.backend_id AND b.state = 'active')
        AND (m.ordering_key IS NULL OR NOT EXISTS (
                SELECT 1 FROM integration_message e
                 WHERE e.backend_id = m.backend_id AND e.direction = m.direction
