@@ -1,8 +1,11 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """Plain unit tests of the engine's helpers: no database needed."""
 
+import json
+
 from odoo.tests import BaseCase, tagged
 
+from odoo.addons.integration_base.lib import strict_json
 from odoo.addons.integration_base.lib.http_delivery import (
     DELIVERED,
     REFUSED,
@@ -27,7 +30,49 @@ from odoo.addons.integration_base.lib.secret_box import (
 
 
 @tagged("post_install", "-at_install")
+class TestStrictJson(BaseCase):
+    def assertRefused(self, body, reason, pointer=None):
+        with self.assertRaises(strict_json.JsonRefused) as caught:
+            strict_json.loads(body)
+        self.assertIn(reason, caught.exception.reason)
+        self.assertEqual(caught.exception.pointer, pointer)
+
+    def test_what_python_accepts_and_json_does_not(self):
+        self.assertRefused(b'{"a": [1, NaN]}', "NaN is not a JSON number")
+        self.assertRefused(b'{"a": Infinity}', "Infinity is not a JSON number")
+        self.assertRefused(b'{"a": 1e400}', "out of range", "/a")
+        self.assertRefused(b'{"a": {"b": "x\\u0000"}}', "NUL character", "/a/b")
+        self.assertRefused(b'{"\\ud800": 1}', "lone surrogate", "")
+        self.assertRefused(b"\xff", "not UTF-8")
+        self.assertRefused(b"\xef\xbb\xbf{}", "byte order mark")
+        self.assertRefused(b'{"a": ' + b"9" * 41 + b"}", "more than 40 characters")
+        self.assertRefused(
+            b"[" * 33 + b"]" * 33,
+            "nested deeper than 32 levels",
+            "/0" * 32,
+        )
+        self.assertRefused(b"[" * 100000 + b"]" * 100000, "nested deeper")
+        self.assertRefused(json.dumps({"k" * 257: 1}).encode(), "longer than 256 characters", "")
+
+    def test_plain_documents_pass_and_dump_canonically(self):
+        document = strict_json.loads(b'{"b": [1, 2.5, "\\u00e9"], "a": null}')
+        self.assertEqual(document, {"a": None, "b": [1, 2.5, "é"]})
+        self.assertEqual(strict_json.dumps(document), '{"a":null,"b":[1,2.5,"é"]}')
+        deepest_allowed = []
+        for _level in range(31):
+            deepest_allowed = [deepest_allowed]
+        self.assertEqual(strict_json.loads(b"[" * 32 + b"]" * 32), deepest_allowed)
+
+
+@tagged("post_install", "-at_install")
 class TestJsonContract(BaseCase):
+    def test_formats_are_enforced(self):
+        schema = '{"properties": {"at": {"type": "string", "format": "date-time"}}}'
+        self.assertEqual(validation_errors({"at": "2026-12-01T10:00:00Z"}, schema), [])
+        self.assertEqual(
+            validation_errors({"at": "yesterday"}, schema), [("/at", "'yesterday' is not a 'date-time'")]
+        )
+
     def test_pointers(self):
         document = {"order": {"ref": "MO/001", "lines": [{"qty": 2}]}, "a/b": 1, "m~n": 2}
         self.assertEqual(resolve_pointer(document, "/order/ref"), "MO/001")
