@@ -3,31 +3,22 @@
 ``integration.webhook``, answer JSON with a precise status code.
 
 An answer other than 2xx never leaves anything stored: the request's
-transaction is rolled back before the refusal is sent. Concurrency errors
-(two requests storing the same message at once, a serialization failure) are
-left to Odoo, which runs the request again in a fresh transaction; what still
-fails after that is answered by ``ir.http`` with a JSON 503.
+transaction is rolled back before a refusal is sent. Any other exception is
+left to Odoo: it runs the request again in a fresh transaction after a
+concurrency error (two requests storing the same message at once, a
+serialization failure), logs the rest with its traceback, commits nothing,
+and ``ir.http`` answers in JSON (503 for the server's own failures).
 """
 
 import json
-import logging
 
-from psycopg2 import OperationalError
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
 from odoo import http
-from odoo.exceptions import ConcurrencyError
 from odoo.http import request
 
 from ..exceptions import Unauthenticated, WebhookRefused
 from ..models.integration_webhook import WebhookCall
-
-_logger = logging.getLogger(__name__)
-
-SERVER_ERROR = {
-    "error": "server_error",
-    "message": "The server could not handle the request and stored nothing: retry later.",
-}
 
 
 def json_response(status, body, headers=None):
@@ -109,12 +100,6 @@ class IntegrationWebhookController(http.Controller):
             if isinstance(refused, Unauthenticated):
                 refused = webhook._slow_down_guessing(request.httprequest.remote_addr) or refused
             return refusal_response(refused)
-        except (ConcurrencyError, OperationalError):
-            raise  # Odoo retries the request in a fresh transaction
-        except Exception:
-            _logger.exception("integration webhook failed on %s", request.httprequest.path)
-            request.env.cr.rollback()
-            return json_response(503, SERVER_ERROR, {"Retry-After": "30"})
         return json_response(status, body)
 
     @webhook_route("/integration/v1/<string:backend_code>/<string:flow_code>", readonly=False)

@@ -41,7 +41,7 @@ def session():
     return _local.session
 
 
-def post(url, body, headers, connect_timeout, read_timeout, **_extra):
+def post(url, body, headers, connect_timeout, read_timeout):
     """POST ``body`` (bytes) to ``url``; never raises for network trouble, it is in the result."""
     started = time.monotonic()
     try:

@@ -72,18 +72,21 @@ WATCHDOG_SECONDS = 10
 # How often a long drain looks for messages whose claimer died.
 ORPHAN_CHECK_SECONDS = 5
 
-CLAIM_QUERY = """
+# Message ``m`` has no unsettled message of its ordering key before it: it may go.
+HEAD_OF_ITS_KEY = """(m.ordering_key IS NULL OR NOT EXISTS (
+        SELECT 1 FROM integration_message e
+         WHERE e.backend_id = m.backend_id AND e.direction = m.direction
+           AND e.ordering_key = m.ordering_key AND e.id < m.id
+           AND e.state NOT IN ('done', 'cancelled')))"""
+
+CLAIM_QUERY = f"""
     SELECT m.id
       FROM integration_message m
      WHERE m.backend_id = %(backend)s
        AND (m.state = 'queued' OR (m.state = 'failed' AND m.next_retry_at <= %(now)s))
        AND m.id <> ALL(%(skip)s)
        AND EXISTS (SELECT 1 FROM integration_backend b WHERE b.id = m.backend_id AND b.state = 'active')
-       AND (m.ordering_key IS NULL OR NOT EXISTS (
-               SELECT 1 FROM integration_message e
-                WHERE e.backend_id = m.backend_id AND e.direction = m.direction
-                  AND e.ordering_key = m.ordering_key AND e.id < m.id
-                  AND e.state NOT IN ('done', 'cancelled')))
+       AND {HEAD_OF_ITS_KEY}
   ORDER BY m.id
      LIMIT 1
        FOR NO KEY UPDATE OF m SKIP LOCKED
@@ -324,9 +327,7 @@ class IntegrationDispatcher(models.AbstractModel):
         else:
             reason = _("%(backend)s refused the message: %(answer)s", backend=backend, answer=answer)
             message._mark_exception(IntegrationBusinessError(reason), started_at)
-        message.env.cr.commit()
-        if message.state in ("exception", "dead"):
-            self._tell_owner(message.flow_id)
+        self._commit_outcome(message)
 
     # ------------------------------------------------------------------
     # Failures: classify, retry with backoff, bury
@@ -339,19 +340,22 @@ class IntegrationDispatcher(models.AbstractModel):
             message._mark_exception(error, started_at)
         else:
             self._retry_or_bury(message, error, error_detail(error), started_at)
-        message.env.cr.commit()
-        if message.state in ("exception", "dead"):
-            self._tell_owner(message.flow_id)
+        self._commit_outcome(message)
 
-    def _tell_owner(self, flow):
-        """Bring the contract owner's activities up to date, in a transaction of their own.
+    def _commit_outcome(self, message):
+        """Commit where a message ended; when it waits for a person, tell its contract's owner.
 
-        Two drains parking messages of one contract at once may collide on its
-        activity: the loser leaves it to the other one, and to the health cron.
+        The owner's activities are brought up to date in a transaction of their
+        own: two drains parking messages of one contract at once may collide
+        on its activity, and the loser leaves it to the other one and to the
+        health cron.
         """
-        cr = flow.env.cr
+        cr = message.env.cr
+        cr.commit()
+        if message.state not in ("exception", "dead"):
+            return
         try:
-            flow._alert_waiting_messages()
+            message.flow_id._alert_waiting_messages()
             cr.commit()
         except CONCURRENCY_ERRORS:
             cr.rollback()
@@ -451,9 +455,7 @@ class IntegrationDispatcher(models.AbstractModel):
                     )
                 else:
                     message._transition("queued", note=_("recovered: the process that held it stopped"))
-                cr.commit()
-                if message.state == "dead":
-                    self._tell_owner(message.flow_id)
+                self._commit_outcome(message)
                 recovered += 1
                 _logger.warning("message %s recovered from a stopped process", message_id)
             finally:

@@ -7,6 +7,7 @@ from odoo.tools import SQL
 
 from ..exceptions import PayloadValidationError
 from ..lib.json_contract import format_errors, parse_schema, validation_errors
+from .integration_dispatcher import HEAD_OF_ITS_KEY
 
 # Problems of a contract's messages, each with one activity for its owner while it lasts.
 WAITING_ALERTS = (
@@ -345,14 +346,10 @@ class IntegrationFlow(models.Model):
                 """SELECT count(*) FROM integration_message m
                     WHERE m.flow_id = %(flow)s
                       AND ((m.state = 'processing' AND m.started_at < %(before)s)
-                           OR (m.state = 'queued' AND m.write_date < %(before)s
-                               AND (m.ordering_key IS NULL OR NOT EXISTS (
-                                   SELECT 1 FROM integration_message e
-                                    WHERE e.backend_id = m.backend_id AND e.direction = m.direction
-                                      AND e.ordering_key = m.ordering_key AND e.id < m.id
-                                      AND e.state NOT IN ('done', 'cancelled')))))""",
+                           OR (m.state = 'queued' AND m.write_date < %(before)s AND %(head_of_its_key)s))""",
                 flow=self.id,
                 before=before,
+                head_of_its_key=SQL(HEAD_OF_ITS_KEY),
             )
         )
         return self.env.cr.fetchone()[0]

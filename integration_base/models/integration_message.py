@@ -296,14 +296,17 @@ class IntegrationMessage(models.Model):
 
     def _transition(self, state, note=None, **values):
         """Move these messages to ``state`` with ``values``, and log it. The one door to the state field."""
-        now = fields.Datetime.now()
         for message in self:
-            line = f"{fields.Datetime.to_string(now)} {message.state} -> {state}"
-            if note:
-                line += f": {note}"
+            line = self._log_line(f"{message.state} -> {state}", note)
             engine(message).write(
-                {**values, "state": state, "transition_log": (message.transition_log or "") + line + "\n"}
+                {**values, "state": state, "transition_log": (message.transition_log or "") + line}
             )
+
+    @api.model
+    def _log_line(self, what, note=None):
+        """One line of the transition log: when, what, and why."""
+        line = f"{fields.Datetime.to_string(fields.Datetime.now())} {what}"
+        return f"{line}: {note}\n" if note else f"{line}\n"
 
     # ------------------------------------------------------------------
     # Ingest: the one entrance for inbound and outbound messages
@@ -371,8 +374,7 @@ class IntegrationMessage(models.Model):
         dispatcher = self.env["integration.dispatcher"]
         if values.get("ordering_key"):
             dispatcher._lock_ordering_key(values["backend_id"], values["direction"], values["ordering_key"])
-        log = f"{fields.Datetime.to_string(fields.Datetime.now())} stored as {state}"
-        values = {**values, "state": state, "transition_log": log + (f": {note}" if note else "") + "\n"}
+        values = {**values, "state": state, "transition_log": self._log_line(f"stored as {state}", note)}
         try:
             with self.env.cr.savepoint(), mute_logger("odoo.sql_db"):
                 # handed back without the engine's mark: the caller is not the engine

@@ -1,12 +1,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-import logging
-
 from werkzeug.exceptions import HTTPException
 
 from odoo import models
 from odoo.http import request
-
-_logger = logging.getLogger(__name__)
 
 INTEGRATION_PATH_PREFIX = "/integration/"
 
@@ -16,8 +12,9 @@ class IrHttp(models.AbstractModel):
 
     What reaches this point is what the controllers leave to Odoo: a
     concurrency error that was still there after Odoo ran the request again,
-    a lost database connection, or werkzeug's own refusals (404, 413). The
-    request's transaction was not committed, so nothing was stored.
+    a lost database connection, a bug (Odoo has logged its traceback), or
+    werkzeug's own refusals (404, 413). The request's transaction was not
+    committed, so nothing was stored.
     """
 
     _inherit = "ir.http"
@@ -33,8 +30,10 @@ class IrHttp(models.AbstractModel):
                 {},
             )
         else:
-            _logger.warning("integration request %s failed: %s", request.httprequest.path, exception)
             status = 503
-            body = {"error": "busy", "message": "The server is busy and stored nothing: retry later."}
+            body = {
+                "error": "unavailable",
+                "message": "The server could not handle the request and stored nothing: retry later.",
+            }
             headers = {"Retry-After": "5"}
         return request.make_json_response(body, headers=list(headers.items()), status=status)
