@@ -126,6 +126,14 @@ class IntegrationBackend(models.Model):
         tracking=True,
         help="Inbound calls accepted per minute before the system is asked to slow down. 0: no limit.",
     )
+    dispatch_jobs = fields.Integer(
+        string="Parallel Dispatch Jobs",
+        default=2,
+        tracking=True,
+        help="How many jobs may apply or deliver this backend's messages at once while a backlog "
+        "waits. Messages of one ordering key still go one at a time, in order. More than the job "
+        "runner's capacity (queue_job channels) adds nothing.",
+    )
     technical_user_id = fields.Many2one(
         "res.users",
         string="Technical User",
@@ -188,13 +196,15 @@ class IntegrationBackend(models.Model):
         action["context"] = {f"search_default_{search_filter}": 1} if search_filter else {}
         return action
 
-    @api.constrains("connect_timeout", "read_timeout", "rate_limit_per_minute")
+    @api.constrains("connect_timeout", "read_timeout", "rate_limit_per_minute", "dispatch_jobs")
     def _check_limits(self):
         for backend in self:
             if backend.connect_timeout <= 0 or backend.read_timeout <= 0:
                 raise ValidationError(_("Timeouts of backend %s must be positive.", backend.name))
             if backend.rate_limit_per_minute < 0:
                 raise ValidationError(_("The rate limit of backend %s cannot be negative.", backend.name))
+            if backend.dispatch_jobs < 1:
+                raise ValidationError(_("Backend %s needs at least one dispatch job.", backend.name))
 
     @api.constrains("code")
     def _check_code(self):

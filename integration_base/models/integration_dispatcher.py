@@ -106,13 +106,14 @@ class IntegrationDispatcher(models.AbstractModel):
     # ------------------------------------------------------------------
 
     @api.model
-    def _schedule(self, backends, eta=None, watchdog=False):
+    def _schedule(self, backends, eta=None, watchdog=False, helper=0):
         """Make sure a drain job will run for each active backend (now, or at ``eta``).
 
         At most one drain waits to start per backend and moment (its identity
         key says so): a burst of messages is drained by one job instead of a
-        job per message. Jobs run as the integration engine's user, whoever
-        scheduled them. Returns the jobs (``queue.job`` records).
+        job per message. ``helper`` numbers the extra drains a backlog gets
+        (see :meth:`_call_helpers`). Jobs run as the integration engine's
+        user, whoever scheduled them. Returns the jobs (``queue.job`` records).
         """
         dispatcher = self.with_user(self.env.ref("integration_base.user_integration_engine"))
         jobs = self.env["queue.job"]
@@ -121,8 +122,13 @@ class IntegrationDispatcher(models.AbstractModel):
                 identity = f"integration-dispatch-{backend.id}-watchdog"
             elif eta:
                 identity = f"integration-dispatch-{backend.id}-at-{fields.Datetime.to_string(eta)}"
+            elif helper:
+                identity = f"integration-dispatch-{backend.id}-helper-{helper}"
             else:
                 identity = f"integration-dispatch-{backend.id}"
+            if waiting := self._waiting_job(identity):
+                jobs |= waiting
+                continue
             job = dispatcher.with_delay(
                 channel=backend._queue_channel(),
                 eta=eta,
@@ -132,6 +138,23 @@ class IntegrationDispatcher(models.AbstractModel):
             # queue_job answers with the waiting job's record when one has the identity key already
             jobs |= job.db_record() if hasattr(job, "db_record") else job
         return jobs
+
+    def _waiting_job(self, identity):
+        """The job with ``identity`` that waits to start, if any.
+
+        queue_job finds it too, but only after building a whole new job; a
+        burst of messages asks this once per message, so it is asked first,
+        in one indexed query.
+        """
+        self.env.cr.execute(
+            SQL(
+                "SELECT id FROM queue_job WHERE identity_key = %s AND state IN %s LIMIT 1",
+                identity,
+                ("wait_dependencies", "pending", "enqueued"),
+            )
+        )
+        row = self.env.cr.fetchone()
+        return self.env["queue.job"].browse(row[0] if row else ())
 
     @api.model
     def _lock_ordering_key(self, backend_id, direction, ordering_key):
@@ -231,6 +254,7 @@ class IntegrationDispatcher(models.AbstractModel):
                         eta=fields.Datetime.now() + timedelta(seconds=WATCHDOG_SECONDS),
                         watchdog=True,
                     )
+                    self._call_helpers(env, backend, message_id)
                 cr.commit()
                 return message
             except CONCURRENCY_ERRORS:
@@ -239,6 +263,27 @@ class IntegrationDispatcher(models.AbstractModel):
                 if conflicts >= CONCURRENCY_TRIES:
                     raise
                 time.sleep(random.uniform(0, 0.1 * conflicts))
+
+    def _call_helpers(self, env, backend, claimed_id):
+        """While a backlog waits, schedule the backend's other drains (``dispatch_jobs`` in all).
+
+        Drains take messages of different keys side by side (the claim keeps
+        each key in order), so a backlog uses the runner's capacity instead
+        of one job. Asked with the watchdog, so at most every few seconds.
+        """
+        if backend.dispatch_jobs < 2:
+            return
+        env.cr.execute(
+            SQL(
+                "SELECT 1 FROM integration_message WHERE backend_id = %s AND state = 'queued' AND id <> %s "
+                "LIMIT 1",
+                backend.id,
+                claimed_id,
+            )
+        )
+        if env.cr.fetchone():
+            for helper in range(1, backend.dispatch_jobs):
+                self.with_env(env)._schedule(backend, helper=helper)
 
     def _handle(self, message):
         """Apply or deliver one claimed message; returns the state it ended in."""

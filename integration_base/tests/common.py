@@ -6,6 +6,8 @@ from urllib.parse import urlsplit
 from odoo.tests import TransactionCase, new_test_user
 from odoo.tests.common import HOST, _super_send
 
+from odoo.addons.queue_job.tests.common import trap_jobs
+
 
 class IntegrationCase(TransactionCase):
     """A company with two plants and one user per integration group."""
@@ -30,6 +32,16 @@ class IntegrationCase(TransactionCase):
         # wrap the test's cursor, so that they see and keep what the test does.
         if not type(self)._registry_patched:
             self.registry_enter_test_mode()
+
+    def _trap_jobs(self):
+        """queue_job's ``trap_jobs``, with no job left waiting in the database.
+
+        A job that waits there answers any later schedule (the dispatcher looks
+        for it before building a new one), so a test that traps jobs to see
+        what a step schedules starts without any.
+        """
+        self.env["queue.job"].search([("state", "in", ("wait_dependencies", "pending", "enqueued"))]).unlink()
+        return trap_jobs()
 
     def _dispatch(self, backend):
         """Run the dispatcher's drain job body for ``backend``, as the job runner would."""

@@ -13,7 +13,6 @@ from odoo.tools import mute_logger
 
 from odoo.addons.integration_base.exceptions import PayloadValidationError
 from odoo.addons.integration_base.models.integration_message import engine
-from odoo.addons.queue_job.tests.common import trap_jobs
 
 from .common import EngineCase
 
@@ -98,7 +97,7 @@ class TestIngest(EngineCase):
             self._ingest({"ref": "V2", "name": "Too late"}, version=1)
 
     def test_one_waiting_job_drains_a_burst(self):
-        with trap_jobs() as trap:
+        with self._trap_jobs() as trap:
             for index in range(3):
                 self._ingest({"ref": f"B{index}", "name": f"Burst {index}"})
             trap.assert_jobs_count(1)
@@ -129,7 +128,7 @@ class TestIngest(EngineCase):
         for index in range(2):
             self._ingest({"ref": f"H{index}", "name": f"Handover {index}"})
         self.env["queue.job"].search([]).write({"state": "done"})  # the job that is now running
-        with trap_jobs() as trap:
+        with self._trap_jobs() as trap:
             result = self.env["integration.dispatcher"]._drain(self.backend.id, budget_seconds=1e-9)
             trap.assert_jobs_count(1)
         self.env.invalidate_all()
@@ -146,11 +145,11 @@ class TestIngest(EngineCase):
         self.assertEqual((first.state, second.state), ("exception", "queued"))
         drain = self.env["integration.dispatcher"]._drain
         for action in (first.action_retry, second.action_cancel):
-            with self.subTest(action=action.__name__), trap_jobs() as trap:
+            with self.subTest(action=action.__name__), self._trap_jobs() as trap:
                 action()
                 trap.assert_enqueued_job(drain, args=(self.backend.id,))
         self.backend.action_suspend()
-        with trap_jobs() as trap:
+        with self._trap_jobs() as trap:
             self.backend.action_reset_to_draft()
             self.backend.action_activate()
             trap.assert_enqueued_job(drain, args=(self.backend.id,))
@@ -488,7 +487,7 @@ class TestProcessing(EngineCase):
         self.assertEqual(messages.mapped("state"), ["exception", "exception"])
         for message, name in ((first, "A"), (second, "B")):
             message.payload_text = json.dumps({"ref": json.loads(message.payload)["ref"], "name": name})
-        with trap_jobs() as trap:
+        with self._trap_jobs() as trap:
             messages.action_retry()
             trap.assert_jobs_count(1)  # one job drains them both
         self.assertEqual(messages.mapped("state"), ["queued", "queued"])

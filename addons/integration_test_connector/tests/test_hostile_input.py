@@ -244,9 +244,9 @@ class TestHostileInput(HttpCase):
             ),
         )
         self.assertIn(status, (401, 404))
-        too_many = json.dumps([{"ref": f"M{i}", "name": "x"} for i in range(501)]).encode()
+        too_many = json.dumps([{"ref": f"M{i}", "name": "x"} for i in range(1001)]).encode()
         status, _answer = self.assertRefusedAndNothingStored(
-            "501 items", lambda: self.url_open(BATCH, data=too_many, headers=signed(too_many))
+            "1001 items", lambda: self.url_open(BATCH, data=too_many, headers=signed(too_many))
         )
         self.assertEqual(status, 413)
 

@@ -1,0 +1,89 @@
+"""The Odoo server under test: started by the benchmark, stopped when a phase ends."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+
+class OdooServer:
+    """A prefork Odoo on the benchmark database, with or without queue_job's runner.
+
+    Without the runner (``server_wide_modules`` without ``queue_job``) the
+    server only stores what it accepts: the ingest scenarios measure the door
+    and the store alone. The end-to-end scenario runs with the runner.
+    """
+
+    def __init__(
+        self, odoo_bin, config, database, port, workers, log_path, with_runner, env=None, profile=None
+    ):
+        self.url = f"http://127.0.0.1:{port}"
+        load = "base,web,queue_job" if with_runner else "base,web"
+        # With ``profile``, py-spy samples the server and its workers into that file
+        # (collapsed stacks: open it in speedscope, or read it with flamegraph tools).
+        wrapper = (
+            [
+                str(Path(sys.executable).parent / "py-spy"),
+                "record",
+                "--subprocesses",
+                "--rate",
+                "100",
+                "--format",
+                "raw",
+                "-o",
+                profile,
+                "--",
+            ]
+            if profile
+            else []
+        )
+        self.command = [
+            *wrapper,
+            *([sys.executable, odoo_bin] if profile else [odoo_bin]),
+            "-c",
+            config,
+            "-d",
+            database,
+            f"--db-filter=^{database}$",
+            f"--http-port={port}",
+            f"--gevent-port={port + 3}",
+            f"--workers={workers}",
+            "--max-cron-threads=1",
+            f"--load={load}",
+            "--log-level=warn",
+            "--limit-time-real=900",
+            "--limit-time-cpu=900",
+            f"--logfile={log_path}",
+        ]
+        self.env = env
+        self.process = None
+
+    def __enter__(self):
+        self.process = subprocess.Popen(self.command, env=self.env, start_new_session=True)
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"Odoo stopped at start (exit {self.process.returncode}): see its log")
+            try:
+                if requests.get(f"{self.url}/web/health", timeout=5).status_code == 200:
+                    # A prefork worker answers /web/health before it loads the registry:
+                    # the suite's own health check needs it.
+                    requests.get(f"{self.url}/integration/v1/health", timeout=60)
+                    return self
+            except requests.RequestException:
+                pass
+            time.sleep(0.5)
+        raise RuntimeError(f"Odoo did not answer at {self.url} within 180 s")
+
+    def __exit__(self, *_exc):
+        # The server and (when it samples) py-spy stop on SIGINT; py-spy writes its file then.
+        os.killpg(self.process.pid, signal.SIGINT)
+        try:
+            self.process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
