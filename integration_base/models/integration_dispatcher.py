@@ -115,7 +115,7 @@ class IntegrationDispatcher(models.AbstractModel):
         (see :meth:`_call_helpers`). Jobs run as the integration engine's
         user, whoever scheduled them. Returns the jobs (``queue.job`` records).
         """
-        dispatcher = self.with_user(self.env.ref("integration_base.user_integration_engine"))
+        dispatcher = None
         jobs = self.env["queue.job"]
         for backend in backends.filtered(lambda b: b.state == "active"):
             if watchdog:
@@ -129,6 +129,8 @@ class IntegrationDispatcher(models.AbstractModel):
             if waiting := self._waiting_job(identity):
                 jobs |= waiting
                 continue
+            engine_user = self.env.ref("integration_base.user_integration_engine")
+            dispatcher = dispatcher or self.with_user(engine_user)
             job = dispatcher.with_delay(
                 channel=backend._queue_channel(),
                 eta=eta,

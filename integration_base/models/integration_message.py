@@ -374,7 +374,17 @@ class IntegrationMessage(models.Model):
         dispatcher = self.env["integration.dispatcher"]
         if values.get("ordering_key"):
             dispatcher._lock_ordering_key(values["backend_id"], values["direction"], values["ordering_key"])
-        values = {**values, "state": state, "transition_log": self._log_line(f"stored as {state}", note)}
+        backend = self.env["integration.backend"].browse(values["backend_id"])
+        values = {
+            # Given here, the stored related and computed fields make one INSERT, not an UPDATE after it.
+            "flow_version": self.env["integration.flow"].browse(values["flow_id"]).version,
+            "company_id": backend.company_id.id,
+            "warehouse_id": backend.warehouse_id.id,
+            "duration": 0.0,
+            **values,
+            "state": state,
+            "transition_log": self._log_line(f"stored as {state}", note),
+        }
         try:
             with self.env.cr.savepoint(), mute_logger("odoo.sql_db"):
                 # handed back without the engine's mark: the caller is not the engine
@@ -481,15 +491,22 @@ class IntegrationMessage(models.Model):
 
     @api.model
     def _find_by_key(self, backend, flow_code, direction, key):
-        return self.search(
-            [
-                ("backend_id", "=", backend.id),
-                ("flow_code", "=", flow_code),
-                ("direction", "=", direction),
-                ("idempotency_key", "=", key),
-            ],
-            limit=1,
+        """The message with this key, if stored: one lookup in the key's unique index.
+
+        Asked once per message ingested, so in SQL (the key's fields are set at
+        creation only, nothing waits to be flushed).
+        """
+        self.env.cr.execute(
+            SQL(
+                "SELECT id FROM integration_message WHERE backend_id = %s AND flow_code = %s "
+                "AND direction = %s AND idempotency_key = %s",
+                backend.id,
+                flow_code,
+                direction,
+                key,
+            )
         )
+        return self.browse([row[0] for row in self.env.cr.fetchall()])
 
     def _link_records(self, records):
         if not records:

@@ -85,8 +85,8 @@ class IntegrationWebhook(models.AbstractModel):
 
         The call as a whole is authenticated, limited and parsed once; a batch
         that cannot be parsed is refused whole. Each item is then ingested on
-        its own (in a savepoint), so one invalid item does not hold back the
-        others; the answer lists, per item in order, the status a single call
+        its own, and refused before anything of it is written, so one invalid
+        item does not hold back the others; the answer lists, per item in order, the status a single call
         would have had. An item's key is the payload's own event id, or the
         call's key and the item's hash (``<webhook-id>#<sha256>``): it does
         not depend on the item's position and cannot be a single call's key.
@@ -112,8 +112,8 @@ class IntegrationWebhook(models.AbstractModel):
                 f"{key}#{hashlib.sha256(strict_json.dumps(payload).encode()).hexdigest()}" if key else None
             )
             try:
-                with self.env.cr.savepoint():
-                    status, answer = self._ingest_one(backend, flow, payload, item_key, call.headers)
+                # No savepoint needed: an item is refused before anything of it is written.
+                status, answer = self._ingest_one(backend, flow, payload, item_key, call.headers)
             except WebhookRefused as refused:
                 status, answer = refused.status, refused.as_dict()
             answers.append({"index": index, "status": status, **answer})
