@@ -60,6 +60,7 @@ class OdooServer:
             f"--logfile={log_path}",
         ]
         self.env = env
+        self.profiled = bool(profile)
         self.process = None
 
     def __enter__(self):
@@ -80,8 +81,8 @@ class OdooServer:
         raise RuntimeError(f"Odoo did not answer at {self.url} within 180 s")
 
     def __exit__(self, *_exc):
-        # The server and (when it samples) py-spy stop on SIGINT; py-spy writes its file then.
-        os.killpg(self.process.pid, signal.SIGINT)
+        # py-spy, when it samples, writes its file on SIGINT; the server stops on either.
+        os.killpg(self.process.pid, signal.SIGINT if self.profiled else signal.SIGTERM)
         try:
             self.process.wait(timeout=60)
         except subprocess.TimeoutExpired:

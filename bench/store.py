@@ -47,5 +47,8 @@ def load_store(dsn, flow_id, count, progress=print):
             cr.execute(INSERT, {"first": first, "last": last, "flow_id": flow_id})
             connection.commit()
             progress(f"    stored {last:,} of {count:,} messages")
-        cr.execute("ANALYZE integration_message")
+        # A store that grew over 90 days has been vacuumed and analysed by autovacuum all along;
+        # without this, autovacuum would take on the million new rows during the measurements.
+        connection.autocommit = True
+        cr.execute("VACUUM (ANALYZE) integration_message")
     return time.monotonic() - start

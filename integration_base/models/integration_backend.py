@@ -1,12 +1,14 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import re
+from datetime import timedelta
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tools import file_open
+from odoo.tools import file_open, ormcache
 
 from ..exceptions import IntegrationBusinessError
 from ..lib.webhook_signature import signature
+from .integration_message import UNSETTLED_STATES
 
 BACKEND_CODE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{1,62}$")
 
@@ -151,7 +153,9 @@ class IntegrationBackend(models.Model):
     pending_count = fields.Integer(compute="_compute_message_counts", help="Received, queued or processing.")
     exception_count = fields.Integer(compute="_compute_message_counts", help="Waiting for someone to act.")
     failed_count = fields.Integer(compute="_compute_message_counts", help="Failed and retrying, or dead.")
-    done_count = fields.Integer(compute="_compute_message_counts")
+    done_count = fields.Integer(
+        string="Done (24 h)", compute="_compute_message_counts", help="Messages done in the last 24 hours."
+    )
 
     _code_unique = models.Constraint(
         "UNIQUE(code)",
@@ -171,12 +175,21 @@ class IntegrationBackend(models.Model):
         )
 
     def _compute_message_counts(self):
+        """Counts of the messages that are not over yet, and of those done in the last 24 hours.
+
+        Never a count of all history: a plant's store holds millions of done
+        messages, and counting them would cost every kanban card a scan.
+        """
+        Message = self.env["integration.message"]
         counts = {
             (backend.id, state): count
-            for backend, state, count in self.env["integration.message"]._read_group(
-                [("backend_id", "in", self.ids)], ["backend_id", "state"], ["__count"]
+            for backend, state, count in Message._read_group(
+                [("backend_id", "in", self.ids), ("state", "in", UNSETTLED_STATES)],
+                ["backend_id", "state"],
+                ["__count"],
             )
         }
+        done = dict(Message._read_group(self._done_today_domain(), ["backend_id"], ["__count"]))
         for backend in self:
 
             def count(*states, backend_id=backend.id):
@@ -185,7 +198,36 @@ class IntegrationBackend(models.Model):
             backend.pending_count = count("received", "queued", "processing")
             backend.exception_count = count("exception")
             backend.failed_count = count("failed", "dead")
-            backend.done_count = count("done")
+            backend.done_count = done.get(backend, 0)
+
+    def _done_today_domain(self):
+        """The backends' messages done in the last 24 hours (the figure and the list it opens)."""
+        since = fields.Datetime.now() - timedelta(hours=24)
+        return [("backend_id", "in", self.ids), ("state", "=", "done"), ("finished_at", ">=", since)]
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        self.env.registry.clear_cache()  # see _id_for_code
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if {"code", "active"} & set(vals):
+            self.env.registry.clear_cache()  # see _id_for_code
+        return super().write(vals)
+
+    def unlink(self):
+        self.env.registry.clear_cache()  # see _id_for_code
+        return super().unlink()
+
+    @api.model
+    @ormcache("code")
+    def _id_for_code(self, code):
+        """The id of the active backend with ``code`` (0 if none), as each webhook call looks it up.
+
+        Kept in each worker's cache until a backend is created, deleted,
+        renamed or archived.
+        """
+        return self.sudo().search([("code", "=", code)], limit=1).id
 
     def action_open_messages(self):
         """The backend's messages, filtered by the button that was clicked."""
@@ -193,6 +235,9 @@ class IntegrationBackend(models.Model):
         action = self.env["ir.actions.act_window"]._for_xml_id("integration_base.integration_message_action")
         action["domain"] = [("backend_id", "=", self.id)]
         search_filter = self.env.context.get("integration_filter")
+        if search_filter == "done_today":
+            action["domain"] = self._done_today_domain()
+            search_filter = None
         action["context"] = {f"search_default_{search_filter}": 1} if search_filter else {}
         return action
 

@@ -3,7 +3,7 @@ from datetime import timedelta
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tools import SQL
+from odoo.tools import SQL, ormcache
 
 from ..exceptions import PayloadValidationError
 from ..lib.json_contract import format_errors, parse_schema, validation_errors
@@ -14,6 +14,10 @@ WAITING_ALERTS = (
     ("exception", "integration_base.mail_activity_type_integration_exception"),
     ("dead", "integration_base.mail_activity_type_integration_dead"),
 )
+
+
+# What the webhooks' cached contract lookup reads (see IntegrationFlow._inbound_contract_ids).
+CONTRACT_LOOKUP_FIELDS = {"backend_id", "code", "direction", "version", "state", "sunset_date"}
 
 
 class IntegrationFlow(models.Model):
@@ -232,6 +236,36 @@ class IntegrationFlow(models.Model):
                 ),
                 errors,
             )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        self.env.registry.clear_cache()  # see _inbound_contract_ids
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if CONTRACT_LOOKUP_FIELDS & set(vals):
+            self.env.registry.clear_cache()  # see _inbound_contract_ids
+        return super().write(vals)
+
+    def unlink(self):
+        self.env.registry.clear_cache()  # see _inbound_contract_ids
+        return super().unlink()
+
+    @api.model
+    @ormcache("backend_id", "code", "day")
+    def _inbound_contract_ids(self, backend_id, code, day):
+        """``(whether the backend has contract code, id of its newest version in force on day or 0)``.
+
+        Every webhook call asks this: it is kept in each worker's cache until a
+        contract is created, deleted, or changes what the lookup reads
+        (``CONTRACT_LOOKUP_FIELDS``). Ids only, for the webhook (which reads
+        as superuser) to browse.
+        """
+        flows = self.sudo().search(
+            [("backend_id", "=", backend_id), ("code", "=", code), ("direction", "=", "inbound")],
+            order="version desc",
+        )
+        return bool(flows), flows._in_force(day)[:1].id
 
     @api.model
     def _contract_in_force(self, backend, flow_code, direction, version=None):

@@ -25,6 +25,8 @@ ENGINE_CONTEXT = {ENGINE_CONTEXT_KEY: ENGINE_SENTINEL}
 
 # States that no longer hold back later messages with the same ordering key.
 SETTLED_STATES = ("done", "cancelled")
+# Every state but the settled ones, spelled out so that PostgreSQL reads them from the state index.
+UNSETTLED_STATES = ("received", "queued", "processing", "failed", "exception", "dead")
 # States a person may send back to the queue.
 RETRYABLE_STATES = ("exception", "failed", "dead")
 CANCELLABLE_STATES = ("received", "queued", "failed", "exception", "dead")

@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from odoo import api, models, sql_db
+from odoo import api, fields, models, sql_db
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
@@ -234,7 +234,7 @@ class IntegrationWebhook(models.AbstractModel):
         """
         backend = self.env["integration.backend"]
         if BACKEND_CODE_PATTERN.match(backend_code or ""):
-            backend = backend.search([("code", "=", backend_code)], limit=1)
+            backend = backend.browse(backend._id_for_code(backend_code))
         if not backend or not self._authenticate(backend, call.headers, body):
             raise Unauthenticated()
         return backend
@@ -337,17 +337,17 @@ class IntegrationWebhook(models.AbstractModel):
 
     def _check_contract(self, backend, flow_code):
         """The newest version in force of ``flow_code`` on ``backend`` (one lookup per call)."""
-        flows = self.env["integration.flow"]
+        Flow = self.env["integration.flow"]
+        known, in_force_id = False, 0
         if FLOW_CODE_PATTERN.match(flow_code or ""):
-            flows = flows.search(
-                [("backend_id", "=", backend.id), ("code", "=", flow_code), ("direction", "=", "inbound")],
-                order="version desc",
+            known, in_force_id = Flow._inbound_contract_ids(
+                backend.id, flow_code, fields.Date.context_today(self)
             )
-        if not flows:
+        if not known:
             raise WebhookRefused(
                 404, "unknown_flow", f"Backend {backend.code} has no contract '{flow_code[:128]}'."
             )
-        in_force = flows._in_force()[:1]
+        in_force = Flow.browse(in_force_id)
         if not in_force:
             raise WebhookRefused(
                 403, "flow_not_allowed", f"The contract '{flow_code}' of {backend.code} is not in force."

@@ -81,6 +81,17 @@ class TestDashboardFigures(MonitoringCase):
             flow=self.flow_b,
         )
 
+    def test_backend_counts_leave_history_alone(self):
+        backend = self.backend
+        # Queued 1; exception 1; failed 1; done in the last 24 h: 4 (the one of two days ago is history).
+        self.assertEqual(
+            (backend.pending_count, backend.exception_count, backend.failed_count, backend.done_count),
+            (1, 1, 1, 4),
+        )
+        action = backend.with_context(integration_filter="done_today").action_open_messages()
+        self.assertEqual(len(self.Message.search(action["domain"])), 4)
+        self.assertNotIn("search_default_done_today", action["context"])
+
     def test_backend_figures(self):
         backend = self.backend
         self.assertEqual(backend.health_waiting_count, 2)
