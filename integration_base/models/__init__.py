@@ -1,5 +1,6 @@
 from . import integration_health_figures
 from . import integration_alert_mixin
+from . import integration_lookup_cache_mixin
 from . import integration_backend
 from . import integration_flow
 from . import integration_processor

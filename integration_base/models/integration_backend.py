@@ -28,7 +28,13 @@ class IntegrationBackend(models.Model):
 
     _name = "integration.backend"
     _description = "Integration Backend"
-    _inherit = ["mail.thread", "mail.activity.mixin", "integration.health.figures"]
+    _inherit = [
+        "mail.thread",
+        "mail.activity.mixin",
+        "integration.health.figures",
+        "integration.lookup.cache.mixin",
+    ]
+    _lookup_cache_fields = frozenset({"code", "active"})  # see _id_for_code
     _order = "name"
     _health_message_field = "backend_id"
 
@@ -204,20 +210,6 @@ class IntegrationBackend(models.Model):
         """The backends' messages done in the last 24 hours (the figure and the list it opens)."""
         since = fields.Datetime.now() - timedelta(hours=24)
         return [("backend_id", "in", self.ids), ("state", "=", "done"), ("finished_at", ">=", since)]
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        self.env.registry.clear_cache()  # see _id_for_code
-        return super().create(vals_list)
-
-    def write(self, vals):
-        if {"code", "active"} & set(vals):
-            self.env.registry.clear_cache()  # see _id_for_code
-        return super().write(vals)
-
-    def unlink(self):
-        self.env.registry.clear_cache()  # see _id_for_code
-        return super().unlink()
 
     @api.model
     @ormcache("code")

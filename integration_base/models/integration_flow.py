@@ -16,10 +16,6 @@ WAITING_ALERTS = (
 )
 
 
-# What the webhooks' cached contract lookup reads (see IntegrationFlow._inbound_contract_ids).
-CONTRACT_LOOKUP_FIELDS = {"backend_id", "code", "direction", "version", "state", "sunset_date"}
-
-
 class IntegrationFlow(models.Model):
     """A versioned message contract of a backend.
 
@@ -32,7 +28,14 @@ class IntegrationFlow(models.Model):
 
     _name = "integration.flow"
     _description = "Integration Flow (message contract)"
-    _inherit = ["mail.thread", "integration.alert.mixin", "integration.health.figures"]
+    _inherit = [
+        "mail.thread",
+        "integration.alert.mixin",
+        "integration.health.figures",
+        "integration.lookup.cache.mixin",
+    ]
+    # What the webhooks' cached contract lookup reads (see _inbound_contract_ids).
+    _lookup_cache_fields = frozenset({"backend_id", "code", "direction", "version", "state", "sunset_date"})
     _order = "backend_id, code, version desc"
     _health_message_field = "flow_id"
     _rec_names_search = ["name", "code"]
@@ -237,20 +240,6 @@ class IntegrationFlow(models.Model):
                 errors,
             )
 
-    @api.model_create_multi
-    def create(self, vals_list):
-        self.env.registry.clear_cache()  # see _inbound_contract_ids
-        return super().create(vals_list)
-
-    def write(self, vals):
-        if CONTRACT_LOOKUP_FIELDS & set(vals):
-            self.env.registry.clear_cache()  # see _inbound_contract_ids
-        return super().write(vals)
-
-    def unlink(self):
-        self.env.registry.clear_cache()  # see _inbound_contract_ids
-        return super().unlink()
-
     @api.model
     @ormcache("backend_id", "code", "day")
     def _inbound_contract_ids(self, backend_id, code, day):
@@ -258,7 +247,7 @@ class IntegrationFlow(models.Model):
 
         Every webhook call asks this: it is kept in each worker's cache until a
         contract is created, deleted, or changes what the lookup reads
-        (``CONTRACT_LOOKUP_FIELDS``). Ids only, for the webhook (which reads
+        (``_lookup_cache_fields``). Ids only, for the webhook (which reads
         as superuser) to browse.
         """
         flows = self.sudo().search(
