@@ -15,6 +15,7 @@ from ..lib import strict_json
 from ..lib.openapi import build_document
 from ..lib.webhook_signature import SignatureError, bearer_token_matches, verify
 from .integration_backend import BACKEND_CODE_PATTERN
+from .integration_message import KEY_MAX_LENGTH
 
 _logger = logging.getLogger(__name__)
 
@@ -108,9 +109,7 @@ class IntegrationWebhook(models.AbstractModel):
             )
         answers = []
         for index, payload in enumerate(items):
-            item_key = (
-                f"{key}#{hashlib.sha256(strict_json.dumps(payload).encode()).hexdigest()}" if key else None
-            )
+            item_key = self._batch_item_key(key, payload) if key else None
             try:
                 # No savepoint needed: an item is refused before anything of it is written.
                 status, answer = self._ingest_one(backend, flow, payload, item_key, call.headers)
@@ -119,6 +118,17 @@ class IntegrationWebhook(models.AbstractModel):
             answers.append({"index": index, "status": status, **answer})
         accepted = sum(1 for answer in answers if answer["status"] in (200, 202))
         return 200, {"accepted": accepted, "refused": len(answers) - accepted, "items": answers}
+
+    def _batch_item_key(self, call_key, payload):
+        """``<call key>#<sha256 of the item>``; a call key too long for that is itself hashed.
+
+        (A call key may have 255 characters, as many as a message key.)
+        """
+        digest = hashlib.sha256(strict_json.dumps(payload).encode()).hexdigest()
+        item_key = f"{call_key}#{digest}"
+        if len(item_key) > KEY_MAX_LENGTH:
+            item_key = f"sha256:{hashlib.sha256(call_key.encode()).hexdigest()}#{digest}"
+        return item_key
 
     def _accept_call(self, backend_code, call, content_types):
         """Every check of a call before its contract: returns the backend, the call's key and the body."""

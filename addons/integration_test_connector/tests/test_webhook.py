@@ -293,6 +293,16 @@ class TestWebhook(HttpCase):
             self.env["integration.message"].search_count([("backend_id", "=", self.backend.id)]), 2
         )
 
+    def test_batch_with_the_longest_call_key_is_accepted(self):
+        call_key = "k" * 255  # as long as a header key may be: the items' keys are hashed to fit
+        path = "/integration/v1/hook-a/test.partner/batch"
+        batch = [{"ref": "LK1", "name": "One"}, {"ref": "LK2", "name": "Two"}]
+        answer = self.assertAnswer(self._post(batch, msg_id=call_key, path=path), 200)
+        self.assertEqual([item["status"] for item in answer["items"]], [202, 202])
+        self.assertRegex(answer["items"][0]["idempotency_key"], r"^sha256:[0-9a-f]{64}#[0-9a-f]{64}$")
+        again = self.assertAnswer(self._post(batch, msg_id=call_key, path=path), 200)
+        self.assertEqual([item["status"] for item in again["items"]], [200, 200])
+
     def test_batch_as_ndjson_and_malformed_batches(self):
         path = "/integration/v1/hook-a/test.partner/batch"
         ndjson = '{"ref": "ND1", "name": "One"}\n\n{"ref": "ND2", "name": "Two"}\n'
