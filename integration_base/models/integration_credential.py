@@ -140,6 +140,9 @@ class IntegrationCredential(models.Model):
                 + (_(" The previous one is accepted until %s.", valid_until) if valid_until else "")
             )
             _logger.info("credential %s of backend %s replaced", credential.kind, credential.backend_id.code)
+        # The value written stays in the cache, where the form's save would read it back
+        # and answer it in clear: drop it, so that every read computes the empty value.
+        self.invalidate_recordset(["secret"])
 
     def _fetch_ciphertexts(self):
         self.ensure_one()

@@ -55,6 +55,26 @@ class TestIntegrationCredential(IntegrationCase):
         # The plaintext is not in the chatter either.
         self.assertNotIn(PLAINTEXT, "".join(self.credential.message_ids.mapped("body")))
 
+    def test_saving_a_secret_never_answers_it(self):
+        """The form's save answers with the record as it now is: the new secret is not in it."""
+        new_secret = "whsec_" + "c2F2ZWQtYnktdGhlLWZvcm0tb2YtYS1tYW5hZ2Vy"
+        spec = {"secret": {}, "has_secret": {}, "kind": {}}
+        [saved] = self.credential.web_save({"secret": new_secret}, spec)
+        self.assertEqual((saved["secret"], saved["has_secret"]), (False, True))
+        self.assertEqual(self.credential.export_data(["secret"])["datas"], [[""]])
+        [created] = self.env["integration.credential"].web_save(
+            {"backend_id": self.backend.id, "kind": "token", "secret": new_secret}, spec
+        )
+        self.assertFalse(created["secret"])
+        [backend] = self.backend.web_save(
+            {"credential_ids": [[1, self.credential.id, {"secret": new_secret + "2"}]]},
+            {"credential_ids": {"fields": spec}},
+        )
+        self.assertTrue(backend["credential_ids"])
+        for credential in backend["credential_ids"]:
+            self.assertFalse(credential["secret"])
+        self.assertEqual(self.credential._get_secret(), new_secret + "2")
+
     def test_only_managers_see_credentials(self):
         with self.assertRaises(AccessError):
             self.credential.with_user(self.integration_user).read(["kind"])
