@@ -47,6 +47,22 @@ class TestPlantRestriction(EngineCase):
         message_a.with_user(self.operator_a).action_retry()
         self.assertEqual(message_a.state, "queued")
 
+    def test_links_of_another_plant_stay_hidden(self):
+        """Which records plant B's messages touched is plant B's business."""
+        done = []
+        for backend, ref in ((self.backend, "LA"), (self.backend_b, "LB")):
+            message, _created = self._ingest({"ref": ref, "name": f"Linked {ref}"}, backend=backend)
+            self._drain(backend)
+            self.assertEqual(message.state, "done")
+            done.append(message)
+        Link = self.env["integration.message.link"]
+        link_a, link_b = (Link.search([("message_id", "=", message.id)]) for message in done)
+        self.assertTrue(link_a and link_b)
+        seen = Link.with_user(self.operator_a).search([("id", "in", (link_a | link_b).ids)])
+        self.assertEqual(seen, link_a)
+        with self.assertRaises(AccessError):
+            link_b.with_user(self.operator_a).read(["res_model"])
+
     def test_unrestricted_operator_sees_every_plant(self):
         self._exception_at(self.backend, "UA")
         self._exception_at(self.backend_b, "UB")
