@@ -47,6 +47,8 @@ from odoo import _, api, fields, models
 from odoo.exceptions import ConcurrencyError, UserError
 from odoo.tools import SQL, config, mute_logger
 
+from odoo.addons.queue_job.job import ENQUEUED, PENDING, WAIT_DEPENDENCIES
+
 from ..exceptions import IntegrationBusinessError
 from ..lib import http_delivery
 
@@ -64,6 +66,8 @@ CONCURRENCY_ERRORS = (
     ConcurrencyError,
 )
 CONCURRENCY_TRIES = 5
+# queue_job's states of a job that has not started: one with the same identity key is reused.
+WAITING_JOB_STATES = (WAIT_DEPENDENCIES, PENDING, ENQUEUED)
 # A drain job stops taking new messages after this long (or a third of
 # limit_time_real, if smaller) and hands over to a fresh job.
 JOB_BUDGET_SECONDS = 60
@@ -129,8 +133,8 @@ class IntegrationDispatcher(models.AbstractModel):
             if waiting := self._waiting_job(identity):
                 jobs |= waiting
                 continue
-            engine_user = self.env.ref("integration_base.user_integration_engine")
-            dispatcher = dispatcher or self.with_user(engine_user)
+            if dispatcher is None:
+                dispatcher = self.with_user(self.env.ref("integration_base.user_integration_engine"))
             job = dispatcher.with_delay(
                 channel=backend._queue_channel(),
                 eta=eta,
@@ -152,7 +156,7 @@ class IntegrationDispatcher(models.AbstractModel):
             SQL(
                 "SELECT id FROM queue_job WHERE identity_key = %s AND state IN %s LIMIT 1",
                 identity,
-                ("wait_dependencies", "pending", "enqueued"),
+                WAITING_JOB_STATES,
             )
         )
         row = self.env.cr.fetchone()

@@ -87,10 +87,11 @@ class IntegrationWebhook(models.AbstractModel):
         The call as a whole is authenticated, limited and parsed once; a batch
         that cannot be parsed is refused whole. Each item is then ingested on
         its own, and refused before anything of it is written, so one invalid
-        item does not hold back the others; the answer lists, per item in order, the status a single call
-        would have had. An item's key is the payload's own event id, or the
-        call's key and the item's hash (``<webhook-id>#<sha256>``): it does
-        not depend on the item's position and cannot be a single call's key.
+        item does not hold back the others; the answer lists, per item in
+        order, the status a single call would have had. An item's key is the
+        payload's own event id, or the call's key and the item's hash
+        (``<webhook-id>#<sha256>``, see :meth:`_batch_item_key`): it does not
+        depend on the item's position and cannot be a single call's key.
         """
         backend, key, body = self._accept_call(backend_code, call, BATCH_CONTENT_TYPES)
         flow = self._check_contract(backend, flow_code)

@@ -8,6 +8,8 @@ from odoo.tests.common import HOST, _super_send
 
 from odoo.addons.queue_job.tests.common import trap_jobs
 
+from ..models.integration_dispatcher import WAITING_JOB_STATES
+
 
 class IntegrationCase(TransactionCase):
     """A company with two plants and one user per integration group."""
@@ -40,7 +42,7 @@ class IntegrationCase(TransactionCase):
         for it before building a new one), so a test that traps jobs to see
         what a step schedules starts without any.
         """
-        self.env["queue.job"].search([("state", "in", ("wait_dependencies", "pending", "enqueued"))]).unlink()
+        self.env["queue.job"].search([("state", "in", WAITING_JOB_STATES)]).unlink()
         return trap_jobs()
 
     def _dispatch(self, backend):
