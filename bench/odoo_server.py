@@ -1,4 +1,4 @@
-"""The Odoo server under test: started by the benchmark, stopped when a phase ends."""
+"""An Odoo server of its own for a benchmark phase or a reliability scenario, stopped at the end."""
 
 import os
 import signal
@@ -11,15 +11,29 @@ import requests
 
 
 class OdooServer:
-    """A prefork Odoo on the benchmark database, with or without queue_job's runner.
+    """A prefork Odoo on one database, with or without queue_job's runner.
 
     Without the runner (``server_wide_modules`` without ``queue_job``) the
     server only stores what it accepts: the ingest scenarios measure the door
     and the store alone. The end-to-end scenario runs with the runner.
+    ``options`` replace the defaults below (log level, time limits) or add to
+    them, as Odoo's command line options (``{"limit-time-real": 60}``).
     """
 
+    DEFAULT_OPTIONS = {"log-level": "warn", "limit-time-real": 900, "limit-time-cpu": 900}
+
     def __init__(
-        self, odoo_bin, config, database, port, workers, log_path, with_runner, env=None, profile=None
+        self,
+        odoo_bin,
+        config,
+        database,
+        port,
+        workers,
+        log_path,
+        with_runner,
+        env=None,
+        profile=None,
+        options=None,
     ):
         self.url = f"http://127.0.0.1:{port}"
         load = "base,web,queue_job" if with_runner else "base,web"
@@ -54,9 +68,7 @@ class OdooServer:
             f"--workers={workers}",
             "--max-cron-threads=1",
             f"--load={load}",
-            "--log-level=warn",
-            "--limit-time-real=900",
-            "--limit-time-cpu=900",
+            *(f"--{name}={value}" for name, value in {**self.DEFAULT_OPTIONS, **(options or {})}.items()),
             f"--logfile={log_path}",
         ]
         self.env = env
@@ -64,6 +76,11 @@ class OdooServer:
         self.process = None
 
     def __enter__(self):
+        self.start()
+        return self
+
+    def start(self):
+        """Start the server and wait until it serves the suite (again, after :meth:`stop`)."""
         self.process = subprocess.Popen(self.command, env=self.env, start_new_session=True)
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline:
@@ -74,13 +91,16 @@ class OdooServer:
                     # A prefork worker answers /web/health before it loads the registry:
                     # the suite's own health check needs it.
                     requests.get(f"{self.url}/integration/v1/health", timeout=60)
-                    return self
+                    return
             except requests.RequestException:
                 pass
             time.sleep(0.5)
         raise RuntimeError(f"Odoo did not answer at {self.url} within 180 s")
 
     def __exit__(self, *_exc):
+        self.stop()
+
+    def stop(self):
         # py-spy, when it samples, writes its file on SIGINT; the server stops on either.
         os.killpg(self.process.pid, signal.SIGINT if self.profiled else signal.SIGTERM)
         try:

@@ -137,6 +137,37 @@ def assert_resumed_soon(database, backend_id, killed_at):
     assert resumed_after <= RESUME_WITHIN_SECONDS, f"processing resumed {resumed_after} s after the kill"
 
 
+def partners_made(odoo, ref_prefix):
+    """The partners the test processor made for messages whose ``ref`` starts with the prefix, in order."""
+    return odoo.execute(
+        "res.partner",
+        "search_read",
+        [["ref", "=like", f"{ref_prefix}%"]],
+        fields=["ref", "name", "function"],
+        order="id",
+    )
+
+
+def assert_applied_in_order_per_key(partners):
+    """Partners made by "slow" test messages (keyed by name) were made in order, one after the other.
+
+    Returns the pids of the processes that made them.
+    """
+    by_key = defaultdict(list)
+    processes = set()
+    for partner in partners:
+        _state, _attempt, interval, pid = partner["function"].split(" ")
+        processes.add(pid)
+        started, finished = (float(moment) for moment in interval.split("-"))
+        by_key[partner["name"]].append((partner["ref"], started, finished))
+    for key, applied in by_key.items():
+        refs = [ref for ref, _started, _finished in applied]
+        assert refs == sorted(refs), f"{key}: out of order"
+        for (_ref, _start, previous_end), (ref, start, _end) in pairwise(applied):
+            assert start >= previous_end, f"{key}: {ref} started before the previous message of its key ended"
+    return processes
+
+
 def _parent_of(pid):
     try:
         with open(f"/proc/{pid}/stat") as stat:
@@ -224,28 +255,10 @@ def test_killed_worker_loses_doubles_and_reorders_nothing_inbound(odoo, server_u
     assert counts == {"done": total}, counts
     assert_resumed_soon(database, backend_id, killed_at)
 
-    partners = odoo.execute(
-        "res.partner",
-        "search_read",
-        [["ref", "=like", f"K{run}-%"]],
-        fields=["ref", "name", "function"],
-        order="id",
-    )
+    partners = partners_made(odoo, f"K{run}-")
     refs = Counter(partner["ref"] for partner in partners)
     assert len(refs) == total and set(refs.values()) == {1}, "every message applied exactly once"
-    by_key = defaultdict(list)
-    processes = set()
-    for partner in partners:
-        _state, _attempt, interval, pid = partner["function"].split(" ")
-        processes.add(pid)
-        started, finished = (float(moment) for moment in interval.split("-"))
-        by_key[partner["name"]].append((partner["ref"], started, finished))
-    for key, applied in by_key.items():
-        assert [ref for ref, _s, _f in applied] == sorted(ref for ref, _s, _f in applied), (
-            f"{key}: out of order"
-        )
-        for (_ref, _start, previous_end), (ref, start, _end) in pairwise(applied):
-            assert start >= previous_end, f"{key}: {ref} started before the previous message of its key ended"
+    processes = assert_applied_in_order_per_key(partners)
     assert len(processes) >= 2, f"the backlog was applied by more than one worker process: {processes}"
 
     recovered = odoo.execute(
