@@ -93,3 +93,37 @@ class TestPlantRestriction(EngineCase):
             "test.partner", payload, idempotency_key="api-1"
         )
         self.assertEqual(again, {**result, "duplicate": True})
+
+    def test_subscriptions_of_another_plant_stay_hidden(self):
+        """A subscription to plant B's backend tells of plant B's integration: plant B's business.
+
+        Events, declarations shared by every plant, stay readable, and their
+        subscriptions read through the same rule.
+        """
+        event = self.env.ref("integration_test_connector.integration_event_partner_created")
+        Subscription = self.env["integration.subscription"]
+
+        def subscribe(backends):
+            return Subscription.create(
+                {"event_id": event.id, "flow_code": "test.partner", "backend_ids": [(6, 0, backends.ids)]}
+            )
+
+        mine, theirs, shared, mixed = (
+            subscribe(self.backend),
+            subscribe(self.backend_b),
+            subscribe(Subscription.backend_ids),
+            subscribe(self.backend | self.backend_b),
+        )
+        as_operator = self.env(user=self.operator_a)
+        everyone = (mine | theirs | shared | mixed).ids
+        self.assertEqual(
+            as_operator["integration.subscription"].search([("id", "in", everyone)]), mine | shared
+        )
+        with self.assertRaises(AccessError):
+            theirs.with_user(self.operator_a).read(["flow_code"])
+        with self.assertRaises(AccessError):
+            mixed.with_user(self.operator_a).read(["backend_ids"])
+        seen_event = event.with_user(self.operator_a)
+        self.assertEqual(seen_event.code, "test.partner.created")
+        self.assertEqual(seen_event.subscription_ids.ids, (mine | shared).ids)
+
