@@ -37,6 +37,9 @@ class IntegrationBackend(models.Model):
     _lookup_cache_fields = frozenset({"code", "active"})  # see _id_for_code
     _order = "name"
     _health_message_field = "backend_id"
+    # A backend of one company never points at another company's plant (the technical user
+    # and the owner are people, who may serve several companies: not checked).
+    _check_company_auto = True
 
     name = fields.Char(required=True, tracking=True)
     code = fields.Char(

@@ -23,6 +23,7 @@ class IntegrationMapping(models.Model):
     _description = "Integration Mapping"
     _inherit = ["mail.thread"]
     _order = "res_model, value_set, external_code"
+    _check_company_auto = True
 
     kind = fields.Selection(
         [("record", "Record"), ("value", "Value")], required=True, default="record", tracking=True
@@ -31,6 +32,7 @@ class IntegrationMapping(models.Model):
         "integration.backend",
         tracking=True,
         index=True,
+        check_company=True,
         help="Only for this backend. Leave empty to share the mapping with the plant's (or all) backends.",
     )
     warehouse_id = fields.Many2one(
@@ -38,9 +40,19 @@ class IntegrationMapping(models.Model):
         string="Plant",
         tracking=True,
         index=True,
+        check_company=True,
         help="Only for the backends of this plant. Leave empty for every plant.",
     )
-    company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company)
+    company_id = fields.Many2one(
+        "res.company",
+        required=True,
+        compute="_compute_company_id",
+        store=True,
+        readonly=False,
+        precompute=True,
+        help="The company whose backends use the mapping: the backend's, or the plant's, when it has "
+        "one; a company-wide mapping serves that company's backends only.",
+    )
     external_code = fields.Char(
         required=True, tracking=True, help="The code as the external system sends it."
     )
@@ -63,10 +75,30 @@ class IntegrationMapping(models.Model):
     value = fields.Char(tracking=True, help="The canonical value the external code stands for.")
     active = fields.Boolean(default=True, tracking=True)
 
+    # Company first: two companies map the same code each their own way. (A database made
+    # before the company was part of it gets the new definition on update: Odoo replaces a
+    # constraint whose definition changed.)
     _scope_code_unique = models.Constraint(
-        "UNIQUE NULLS NOT DISTINCT (backend_id, warehouse_id, res_model, value_set, external_code)",
+        "UNIQUE NULLS NOT DISTINCT "
+        "(company_id, backend_id, warehouse_id, res_model, value_set, external_code)",
         "This external code is already mapped in this scope.",
     )
+
+    @api.depends("backend_id", "warehouse_id")
+    def _compute_company_id(self):
+        """The company of the backend, else of the plant; the user's for a company-wide mapping.
+
+        A mapping serves the backends of its company only (see
+        :meth:`_most_specific`): a company taken from the user would make a
+        mapping for another company's backend serve no one.
+        """
+        for mapping in self:
+            mapping.company_id = (
+                mapping.backend_id.company_id
+                or mapping.warehouse_id.company_id
+                or mapping.company_id
+                or self.env.company
+            )
 
     @api.model
     def _selection_record_ref(self):
@@ -116,7 +148,7 @@ class IntegrationMapping(models.Model):
         mappings = super().create([self._split_record_ref(dict(vals)) for vals in vals_list])
         Message = self.env["integration.message"].sudo()
         for mapping in mappings:
-            scope = (mapping.backend_id, mapping.warehouse_id, mapping.company_id)
+            scope = (mapping.company_id, mapping.backend_id, mapping.warehouse_id)
             Message._retry_waiting_for_mapping(mapping._missing_key(), mapping.external_code, *scope)
             if mapping.kind == "record":
                 # Outbound messages wait for the code of a record (see _external_code).

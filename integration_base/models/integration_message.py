@@ -700,25 +700,24 @@ class IntegrationMessage(models.Model):
         self.env["integration.dispatcher"]._schedule(self.backend_id)
 
     @api.model
-    def _retry_waiting_for_mapping(
-        self, missing_model, external_code, backend=None, warehouse=None, company=None
-    ):
+    def _retry_waiting_for_mapping(self, missing_model, external_code, company, backend=None, warehouse=None):
         """Retry, by themselves, the messages in exception that waited for this mapping.
 
         The mapping's scope limits which messages it can serve: one backend's,
-        one plant's, or every backend of its company.
+        one plant's, or every backend of its company; never another company's
+        (so ``company`` is required: a mapping serves its company only).
         """
+        company.ensure_one()
         domain = [
             ("state", "=", "exception"),
             ("missing_model", "=", missing_model),
             ("missing_code", "=", external_code),
+            ("company_id", "=", company.id),
         ]
         if backend:
             domain.append(("backend_id", "=", backend.id))
         elif warehouse:
             domain.append(("warehouse_id", "=", warehouse.id))
-        if company:
-            domain.append(("company_id", "=", company.id))
         waiting = self.search(domain)
         waiting._retry_by_itself(_("the mapping for %s now exists", external_code))
         return waiting

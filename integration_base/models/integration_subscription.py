@@ -21,6 +21,9 @@ class IntegrationSubscription(models.Model):
     _description = "Integration Subscription"
     _inherit = ["mail.thread"]
     _order = "event_id, flow_code"
+    # The backends listed belong to the subscription's company (and only that company's
+    # records are sent to them, see _backends_for).
+    _check_company_auto = True
 
     name = fields.Char(compute="_compute_name", store=True)
     event_id = fields.Many2one("integration.event", string="Event", required=True, tracking=True)
@@ -36,6 +39,7 @@ class IntegrationSubscription(models.Model):
         "integration.backend",
         string="Backends",
         tracking=True,
+        check_company=True,
         help="The systems that receive the messages; leave empty for every active backend that "
         "has the contract.",
     )
@@ -45,7 +49,12 @@ class IntegrationSubscription(models.Model):
         help="Only records matching this domain raise messages, for example "
         "[('product_id.type', '=', 'consu')].",
     )
-    company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company)
+    company_id = fields.Many2one(
+        "res.company",
+        required=True,
+        default=lambda self: self.env.company,
+        help="The company whose records and backends the subscription serves.",
+    )
     active = fields.Boolean(default=True, tracking=True)
 
     @api.depends("event_id.name", "flow_code")
