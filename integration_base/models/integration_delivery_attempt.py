@@ -29,4 +29,9 @@ class IntegrationDeliveryAttempt(models.Model):
         help="Delivered: 2xx. Will retry: no answer, 408, 425, 429 or 5xx. Refused: any other answer.",
     )
     error = fields.Char(help="Why no answer came (timeout, connection refused...).")
-    response_excerpt = fields.Text(help="The beginning of the answer's body.")
+    # The partner's raw answer may hold its internals (an error page, a stack trace, data):
+    # for the operators who resolve refused deliveries; the message's reason says it in words.
+    response_excerpt = fields.Text(
+        groups="integration_base.group_integration_operator",
+        help="The beginning of the answer's body, as the partner sent it (operators only).",
+    )

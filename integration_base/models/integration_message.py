@@ -134,8 +134,19 @@ class IntegrationMessage(models.Model):
     error_kind = fields.Selection(
         [("technical", "Technical"), ("business", "Business")], readonly=True, index="btree_not_null"
     )
-    error_message = fields.Text(string="Reason", readonly=True)
-    error_detail = fields.Text(string="Technical Detail", readonly=True)
+    error_message = fields.Text(
+        string="Reason",
+        readonly=True,
+        help="Why the message waits or failed, in words for whoever follows the integration.",
+    )
+    # A traceback tells of the server's code, paths and data: for those who resolve
+    # exceptions (operators), not for every user who follows the integration.
+    error_detail = fields.Text(
+        string="Technical Detail",
+        readonly=True,
+        groups="integration_base.group_integration_operator",
+        help="The traceback of the last technical error, for operators.",
+    )
     missing_model = fields.Char(readonly=True, help="The model of the mapping this message waits for.")
     missing_code = fields.Char(readonly=True, help="The external code of the mapping this message waits for.")
     received_at = fields.Datetime(required=True, readonly=True, default=fields.Datetime.now, index=True)

@@ -127,3 +127,58 @@ class TestPlantRestriction(EngineCase):
         self.assertEqual(seen_event.code, "test.partner.created")
         self.assertEqual(seen_event.subscription_ids.ids, (mine | shared).ids)
 
+
+@tagged("post_install", "-at_install")
+class TestTechnicalDetail(EngineCase):
+    """Tracebacks and partners' raw answers are for operators; every user reads the reason."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.operator = new_test_user(
+            cls.env, login="operator_detail", groups="integration_base.group_integration_operator"
+        )
+
+    def _failed_with_answer(self):
+        message, _created = self._ingest({"ref": "TD1", "name": "Timeout", "simulate": "timeout"})
+        self._drain()
+        self.assertEqual(message.state, "failed")
+        self.assertIn("Traceback", message.error_detail)
+        attempt = self.env["integration.delivery.attempt"].create(
+            {
+                "message_id": message.id,
+                "outcome": "refused",
+                "status_code": 500,
+                "response_excerpt": "psycopg2.OperationalError at /srv/partner/app.py line 12",
+            }
+        )
+        return message, attempt
+
+    def test_users_read_the_reason_but_not_the_traceback_nor_the_raw_answer(self):
+        message, attempt = self._failed_with_answer()
+        as_user = message.with_user(self.integration_user)
+        self.assertIn("did not answer in time", as_user.error_message)
+        with self.assertRaises(AccessError):
+            as_user.read(["error_detail"])
+        with self.assertRaises(AccessError):
+            attempt.with_user(self.integration_user).read(["response_excerpt"])
+        self.assertEqual(attempt.with_user(self.integration_user).status_code, 500)
+        as_operator = message.with_user(self.operator)
+        self.assertIn("Traceback", as_operator.error_detail)
+        self.assertIn("psycopg2", as_operator.delivery_attempt_ids.response_excerpt)
+
+    def test_the_message_form_opens_for_users_without_the_detail(self):
+        message, _attempt = self._failed_with_answer()
+        for user, sees_detail in ((self.integration_user, False), (self.operator, True)):
+            Message = self.env["integration.message"].with_user(user)
+            views = Message.get_views([(False, "form")])
+            arch = views["views"]["form"]["arch"]
+            self.assertEqual("error_detail" in arch, sees_detail)
+            self.assertEqual("response_excerpt" in arch, sees_detail)
+            spec = {name: {} for name in views["models"]["integration.message"]["fields"]}
+            spec["delivery_attempt_ids"] = {
+                "fields": {name: {} for name in views["models"]["integration.delivery.attempt"]["fields"]}
+            }
+            [values] = Message.browse(message.id).web_read(spec)
+            self.assertIn("did not answer in time", values["error_message"])
+            self.assertEqual("error_detail" in values, sees_detail)
