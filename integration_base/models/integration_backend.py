@@ -344,20 +344,30 @@ class IntegrationBackend(models.Model):
                 created |= Flow.create({**values, "backend_id": self.id, "owner_id": self.owner_id.id})
         return created
 
-    def _get_credential(self, kind):
-        """The backend's credential of ``kind`` that holds a secret (empty if none)."""
+    def _get_credential(self, kind, direction):
+        """The backend's credential of ``kind`` for ``direction`` ('inbound' or 'outbound').
+
+        The one for that direction alone when it holds a secret, else the one
+        for both directions (empty if neither): a backend with one shared key
+        works as before, and a key of its own for one direction takes over
+        that direction only.
+        """
         self.ensure_one()
-        return self.credential_ids.filtered(lambda c: c.kind == kind and c.has_secret)[:1]
+        usable = self.credential_ids.filtered(lambda c: c.kind == kind and c.has_secret)
+        return (
+            usable.filtered(lambda c: c.usage == direction)[:1]
+            or usable.filtered(lambda c: c.usage == "both")[:1]
+        )
 
     def _outbound_headers(self, webhook_id, timestamp, body):
         """The headers of a delivery to this backend: Standard Webhooks signed, or a bearer token.
 
-        The backend's authentication method applies both ways: a system that
-        signs its calls to Odoo checks Odoo's signature with the same key.
+        The backend's authentication method applies both ways, each with its
+        outbound credential (see :meth:`_get_credential`).
         """
         self.ensure_one()
         kind = self.auth_method
-        credential = self._get_credential(kind)
+        credential = self._get_credential(kind, "outbound")
         if not credential:
             raise IntegrationBusinessError(
                 _(

@@ -50,12 +50,18 @@ class IntegrationCredential(models.Model):
     web client can never return them, to anyone. The ``secret`` field is
     write-only. Replacing a secret keeps the previous one valid for an overlap
     period, so the plant can switch to the new one without downtime.
+
+    A credential serves one direction or both (``usage``): the key that
+    checks the system's calls to Odoo and the one Odoo signs its deliveries
+    with can then be separate and replaced each on its own. A credential for
+    one direction takes precedence, for that direction, over the backend's
+    credential of the same kind for both.
     """
 
     _name = "integration.credential"
     _description = "Integration Credential"
     _inherit = ["mail.thread"]
-    _order = "backend_id, kind"
+    _order = "backend_id, kind, usage"
 
     backend_id = fields.Many2one("integration.backend", required=True, ondelete="cascade", index=True)
     company_id = fields.Many2one(related="backend_id.company_id", store=True)
@@ -69,6 +75,19 @@ class IntegrationCredential(models.Model):
         ],
         required=True,
         tracking=True,
+    )
+    usage = fields.Selection(
+        [
+            ("both", "Both directions"),
+            ("inbound", "Inbound: checks the system's calls"),
+            ("outbound", "Outbound: Odoo's deliveries"),
+        ],
+        required=True,
+        default="both",
+        tracking=True,
+        help="Which calls the secret serves. Both directions: the system's calls to Odoo and Odoo's "
+        "deliveries to it. Inbound or outbound: that direction only, before a credential for both "
+        "directions; give each direction its own key to replace one without touching the other.",
     )
     login = fields.Char(tracking=True, help="The user name or client id that goes with the secret, if any.")
     secret = fields.Char(
@@ -92,7 +111,7 @@ class IntegrationCredential(models.Model):
     )
 
     _backend_kind_unique = models.Constraint(
-        "UNIQUE(backend_id, kind)", "A backend holds one credential of each kind."
+        "UNIQUE(backend_id, kind, usage)", "A backend holds one credential of each kind and direction."
     )
 
     def _register_hook(self):

@@ -260,9 +260,9 @@ class IntegrationWebhook(models.AbstractModel):
         return None
 
     def _authenticate(self, backend, headers, body):
-        """Whether the caller's credentials are the backend's."""
+        """Whether the caller's credentials are the backend's inbound ones (never its outbound key)."""
         kind = backend.auth_method
-        credential = backend._get_credential(kind)
+        credential = backend._get_credential(kind, "inbound")
         try:
             secrets = credential._get_valid_secrets() if credential else []
         except UserError:

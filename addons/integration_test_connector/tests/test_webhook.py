@@ -148,6 +148,46 @@ class TestWebhook(HttpCase):
             self._post({"ref": "R4", "name": "Old key, too late"}, secret=old_secret), 401, "unauthorized"
         )
 
+    def _key(self, usage, secret, overlap_hours=0):
+        return self.env["integration.credential"].create(
+            {
+                "backend_id": self.backend.id,
+                "kind": "hmac",
+                "usage": usage,
+                "secret": secret,
+                "overlap_hours": overlap_hours,
+            }
+        )
+
+    def assertDeliverySignedWith(self, secret):
+        body = b'{"type": "test.partner"}'
+        headers = self.backend._outbound_headers("msg_out", int(time.time()), body)
+        self.assertEqual(Webhook(secret).verify(body, headers), {"type": "test.partner"})
+
+    def test_an_outbound_key_does_not_open_the_door(self):
+        outbound_secret = generate_secret()
+        self._key("outbound", outbound_secret)
+        self.assertAnswer(
+            self._post({"ref": "K1", "name": "Outbound key"}, secret=outbound_secret), 401, "unauthorized"
+        )
+        self.assertAnswer(self._post({"ref": "K2", "name": "Shared key"}), 202)
+        self.assertDeliverySignedWith(outbound_secret)
+
+    def test_each_direction_is_replaced_on_its_own(self):
+        inbound_secret, outbound_secret = generate_secret(), generate_secret()
+        inbound, outbound = self._key("inbound", inbound_secret), self._key("outbound", outbound_secret)
+        self.assertAnswer(self._post({"ref": "K3", "name": "Shared key"}), 401, "unauthorized")
+        new_outbound = generate_secret()
+        outbound.secret = new_outbound
+        self.assertAnswer(self._post({"ref": "K4", "name": "Inbound key"}, secret=inbound_secret), 202)
+        self.assertDeliverySignedWith(new_outbound)
+        new_inbound = generate_secret()
+        inbound.secret = new_inbound
+        self.assertAnswer(self._post({"ref": "K5", "name": "Old inbound"}, secret=inbound_secret), 401)
+        self.assertAnswer(self._post({"ref": "K6", "name": "New inbound"}, secret=new_inbound), 202)
+        self.assertAnswer(self._post({"ref": "K7", "name": "Outbound"}, secret=new_outbound), 401)
+        self.assertDeliverySignedWith(new_outbound)
+
     def test_every_client_error_has_its_status(self):
         self.assertAnswer(self._post("{not json"), 400, "malformed_json")
         self.assertAnswer(
