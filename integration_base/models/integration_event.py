@@ -1,10 +1,18 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import logging
 import uuid
 
+from markupsafe import Markup
+
 from odoo import _, api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 
 from .integration_backend import BACKEND_CODE_PATTERN
+
+_logger = logging.getLogger(__name__)
+
+# The to-do left on a business record whose event could not be published (see _alert_unknown).
+UNKNOWN_EVENT_ACTIVITY = "integration_base.mail_activity_type_integration_unpublished"
 
 
 class IntegrationEvent(models.Model):
@@ -14,6 +22,11 @@ class IntegrationEvent(models.Model):
     order was confirmed") and calls :meth:`_publish` where they happen. Which
     backends hear of them, through which contract, is configuration: the
     event's subscriptions. So a connector never decides where its messages go.
+
+    Publishing never breaks the business transaction that raises the event:
+    an archived event sends nothing (deliberately), and a code nobody
+    declares (its module's record was removed) is logged as an error and left
+    as a to-do on the business record, which is saved all the same.
     """
 
     _name = "integration.event"
@@ -41,6 +54,11 @@ class IntegrationEvent(models.Model):
     )
     description = fields.Text(help="When the event is raised and what its messages carry.")
     subscription_ids = fields.One2many("integration.subscription", "event_id", string="Subscriptions")
+    active = fields.Boolean(
+        default=True,
+        help="Archive the event to stop sending its messages, on purpose, without touching its "
+        "subscriptions. Events declared by a module cannot be deleted: archive them instead.",
+    )
 
     _code_unique = models.Constraint("UNIQUE(code)", "An event with this code already exists.")
 
@@ -52,6 +70,18 @@ class IntegrationEvent(models.Model):
                     _("Event code '%s' may hold lower-case letters, digits, '.', '-' and '_'.", event.code)
                 )
 
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_declared(self):
+        """A connector publishes its events from code: deleting one would leave it talking to no one.
+
+        Its module removes it when it is uninstalled; until then, archive it.
+        """
+        external_ids = self.sudo()._get_external_ids().values()
+        if any(not xmlid.startswith("__") for xmlids in external_ids for xmlid in xmlids):
+            raise UserError(
+                _("Events declared by a module cannot be deleted: archive them to stop their messages.")
+            )
+
     @api.model
     def _publish(self, code, records, correlation_id=None):
         """Announce that event ``code`` happened to ``records``.
@@ -59,11 +89,21 @@ class IntegrationEvent(models.Model):
         Each active subscription to the event stores one outbound message per
         record and subscribed backend, in the caller's transaction: if the
         business change is rolled back, nothing is sent. Returns the messages.
+
+        A problem of configuration never fails the caller: an archived event
+        sends nothing, and an unknown one is logged and left as an alert (see
+        :meth:`_alert_unknown`).
         """
-        event = self.sudo().search([("code", "=", code)], limit=1)
-        if not event:
-            raise ValueError(f"integration event {code!r} is not declared")
         messages = self.env["integration.message"]
+        if not records:
+            return messages
+        event = self.sudo().with_context(active_test=False).search([("code", "=", code)], limit=1)
+        if not event:
+            self._alert_unknown(code, records)
+            return messages
+        if not event.active:
+            _logger.debug("integration event %s is archived: nothing sent for %s", code, records)
+            return messages
         # Every message caused by this event about one record shares one correlation id.
         correlations = {record.id: correlation_id or str(uuid.uuid4()) for record in records}
         for subscription in event.subscription_ids.filtered("active"):
@@ -79,3 +119,33 @@ class IntegrationEvent(models.Model):
         if not self.warehouse_field:
             return self.env["stock.warehouse"]
         return record.mapped(self.warehouse_field)[:1]
+
+    @api.model
+    def _alert_unknown(self, code, records):
+        """Say that ``records`` were not announced: an error in the log, and a to-do on each record.
+
+        The to-do goes to the user who made the change, on records that hold
+        activities, once per record while it stays open (a repeat adds the
+        event's code to it when it is not there yet).
+        """
+        _logger.error(
+            "integration event %r is not declared (its record was removed?): %s %s not sent to any "
+            "backend; reinstall or update the module that declares it",
+            code,
+            records._name,
+            records.ids,
+        )
+        if "activity_ids" not in records._fields:
+            return
+        note = _(
+            "The change was saved, but the integration event %(code)s is not declared, so no external "
+            "system was told. Ask an integration manager to restore the event (update the module "
+            "that declares it).",
+            code=code,
+        )
+        for record in records.sudo():
+            activity = record.activity_search([UNKNOWN_EVENT_ACTIVITY])[:1]
+            if not activity:
+                record.activity_schedule(UNKNOWN_EVENT_ACTIVITY, note=note, user_id=self.env.user.id)
+            elif code not in (activity.note or ""):
+                activity.note = Markup("%s<br/>%s") % (activity.note or "", note)

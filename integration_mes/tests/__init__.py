@@ -2,3 +2,4 @@ from . import test_mes_backend
 from . import test_mes_outbound
 from . import test_mes_inbound
 from . import test_mes_webhook
+from . import test_mes_event_config
