@@ -2,6 +2,7 @@
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -35,8 +36,9 @@ class OdooServer:
         profile=None,
         options=None,
     ):
+        self.port = port
         self.url = f"http://127.0.0.1:{port}"
-        load = "base,web,queue_job" if with_runner else "base,web"
+        load = "base,web,queue_job,integration_base" if with_runner else "base,web,integration_base"
         # With ``profile``, py-spy samples the server and its workers into that file
         # (collapsed stacks: open it in speedscope, or read it with flamegraph tools).
         wrapper = (
@@ -81,6 +83,12 @@ class OdooServer:
 
     def start(self):
         """Start the server and wait until it serves the suite (again, after :meth:`stop`)."""
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", self.port))
+            except OSError:
+                # Another server there would answer the checks below in this one's place.
+                raise RuntimeError(f"port {self.port} is taken: stop what listens there") from None
         self.process = subprocess.Popen(self.command, env=self.env, start_new_session=True)
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline:

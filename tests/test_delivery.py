@@ -12,9 +12,12 @@ from standardwebhooks.webhooks import Webhook
 from test_engine import create_partner_contract, wait_for_state
 
 
-def subscribe_to_new_partners(odoo, backend_id, ref_prefix):
-    """Send the backend the partner contract for every new partner whose ref starts with ``ref_prefix``."""
-    [event_id] = odoo.execute("integration.event", "search", [["code", "=", "test.partner.created"]])
+def subscribe_to_new_partners(odoo, backend_id, ref_prefix, event_code="test.partner.created"):
+    """Send the backend the partner contract for every new partner whose ref starts with ``ref_prefix``.
+
+    With ``event_code`` "test.partner.renamed": for every rename of such a partner.
+    """
+    [event_id] = odoo.execute("integration.event", "search", [["code", "=", event_code]])
     return odoo.execute(
         "integration.subscription",
         "create",

@@ -10,15 +10,18 @@ serialization failure), logs the rest with its traceback, commits nothing,
 and ``ir.http`` answers in JSON (503 for the server's own failures).
 """
 
+import functools
 import json
 
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
-from odoo import http
+from odoo import http, sql_db
 from odoo.http import request
 
 from ..exceptions import Unauthenticated, WebhookRefused
 from ..models.integration_webhook import WebhookCall
+
+NO_DATABASE_RETRY_AFTER_SECONDS = 5
 
 
 def json_response(status, body, headers=None):
@@ -35,8 +38,49 @@ def webhook_route(path, readonly):
     Routes that authenticate callers are read/write even when they only read:
     a failed authentication is counted (for the rate limit of guessers) on a
     cursor of its own, which a read-only request may not open.
+
+    When no database can serve the request (PostgreSQL is down or
+    restarting), Odoo serves it without one, from the routes of its
+    server-wide modules: with ``integration_base`` among them (see
+    CONFIGURE.md), the route then answers a JSON 503 with ``Retry-After``, so
+    that senders try again, instead of Odoo's HTML 404, which a sender takes
+    for a wrong address and gives up on.
     """
-    return http.route(path, type="http", auth="none", csrf=False, save_session=False, readonly=readonly)
+
+    def decorate(endpoint):
+        @functools.wraps(endpoint)
+        def serve(self, *args, **kwargs):
+            if not request.db:
+                return no_database_response()
+            return endpoint(self, *args, **kwargs)
+
+        return http.route(path, type="http", auth="none", csrf=False, save_session=False, readonly=readonly)(
+            serve
+        )
+
+    return decorate
+
+
+def no_database_response():
+    """The answer of a request no database could serve: 503 while PostgreSQL is away, else 404."""
+    try:
+        with sql_db.db_connect("postgres").cursor() as cr:
+            cr.execute("SELECT 1")
+        database_server_answers = True
+    except Exception:  # whatever stops the connection, the database server is not usable
+        database_server_answers = False
+    if database_server_answers:
+        return json_response(
+            404, {"error": "no_database", "message": "No database of this server answers this address."}
+        )
+    return json_response(
+        503,
+        {
+            "error": "database_unavailable",
+            "message": "The database is not available (restarting?): nothing was stored, retry later.",
+        },
+        {"Retry-After": str(NO_DATABASE_RETRY_AFTER_SECONDS)},
+    )
 
 
 def refusal_response(refused):

@@ -25,10 +25,13 @@ class Answer:
 class PartnerServer:
     """``with PartnerServer([Answer(503), Answer(200)]) as server: ... server.url, server.requests``.
 
-    Once the script is used up, every further request gets ``default``.
+    Once the script is used up, every further request gets ``default`` (which
+    a test may change while the server runs). ``port`` 0 takes a free port; a
+    fixed one lets a test give Odoo the address before anything listens there.
     """
 
-    def __init__(self, answers=(), default=None):
+    def __init__(self, answers=(), default=None, port=0):
+        self.port = port
         self.answers = list(answers)
         self.default = default or Answer()
         self.requests = []
@@ -41,7 +44,7 @@ class PartnerServer:
         return f"http://{host}:{port}/hooks"
 
     def __enter__(self):
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), self._handler_class())
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self

@@ -23,7 +23,17 @@ _databases = itertools.count(1)
 def pytest_terminal_summary(terminalreporter):
     if not scenario.CHECKED:
         return
-    columns = ("sent", "accepted", "done", "exception", "lost", "applied_twice", "requests", "server_errors")
+    columns = (
+        "sent",
+        "accepted",
+        "done",
+        "exception",
+        "lost",
+        "applied_twice",
+        "requests",
+        "unavailable",
+        "server_errors",
+    )
     terminalreporter.section(f"reliability figures ({'full' if scenario.FULL else 'short'} run)")
     terminalreporter.write_line(" | ".join(("scenario", *columns, "notes")))
     for figures in scenario.CHECKED:
@@ -34,14 +44,15 @@ def pytest_terminal_summary(terminalreporter):
 
 @pytest.fixture
 def scenario_database():
-    """A fresh copy of the test database, dropped after the scenario."""
+    """A fresh copy of the test database, dropped after the scenario (kept with RELIABILITY_KEEP=1)."""
     template = os.environ.get("INTEGRATION_TEMPLATE_DB")
     if not template:
         pytest.exit("INTEGRATION_TEMPLATE_DB is not set: run the scenarios with ./setup/test", 2)
     name = f"{template}_r{next(_databases)}"
     scenario.clone_database(template, name)
     yield name
-    scenario.drop_database(name)
+    if not os.environ.get("RELIABILITY_KEEP"):
+        scenario.drop_database(name)
 
 
 @pytest.fixture

@@ -17,6 +17,8 @@ import sys
 import threading
 import time
 import uuid
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -42,7 +44,12 @@ def sized(short, full):
 
 @dataclass
 class Figures:
-    """What a scenario did and saw; :meth:`check` fails it on any loss, double effect or 5xx."""
+    """What a scenario did and saw; :meth:`check` fails it on any loss, double effect or 5xx.
+
+    A 503 with ``Retry-After`` is the documented "busy, nothing stored, retry"
+    answer: it is counted apart, and fails only the scenarios that say so
+    (:meth:`check` with ``unavailable_allowed=False``, the default).
+    """
 
     scenario: str
     sent: int = 0  # messages the plant meant to deliver
@@ -52,10 +59,29 @@ class Figures:
     lost: int = 0  # accepted (or meant) but not stored, or never settled
     applied_twice: int = 0  # business effects made more than once
     requests: int = 0  # HTTP requests tried, retries included
-    server_errors: int = 0  # answers 500 to 599
+    unavailable: int = 0  # answers 503 with Retry-After: "nothing stored, retry later", as documented
+    server_errors: int = 0  # every other answer from 500 to 599
     notes: dict = field(default_factory=dict)  # the scenario's own figures (kills, attempts, seconds)
 
-    def check(self):
+    @classmethod
+    def of_plant(cls, scenario, plant, sent, accepted, states, partners, notes=None):
+        """The figures of inbound messages a :class:`Plant` sent, made into partners by the test processor."""
+        lost, applied_twice = effects(sent, partners)
+        return cls(
+            scenario,
+            sent=sent,
+            accepted=accepted,
+            done=states.get("done", 0),
+            exception=states.get("exception", 0) + states.get("dead", 0),
+            lost=lost,
+            applied_twice=applied_twice,
+            requests=plant.requests,
+            unavailable=plant.unavailable,
+            server_errors=plant.server_errors,
+            notes={**(notes or {}), "given up": len(plant.failures)},
+        )
+
+    def check(self, unavailable_allowed=False):
         """Write the figures to the report, then fail on loss, double effects or 5xx."""
         REPORT.parent.mkdir(parents=True, exist_ok=True)
         line = {"scale": "full" if FULL else "short", "at": datetime.now(tz=UTC).isoformat(), **asdict(self)}
@@ -65,6 +91,7 @@ class Figures:
         assert self.lost == 0, f"{self.scenario}: {self.lost} messages lost"
         assert self.applied_twice == 0, f"{self.scenario}: {self.applied_twice} effects applied twice"
         assert self.server_errors == 0, f"{self.scenario}: {self.server_errors} answers were 5xx"
+        assert unavailable_allowed or not self.unavailable, f"{self.scenario}: {self.unavailable} answers 503"
 
 
 class Node(OdooServer):
@@ -154,6 +181,7 @@ class Plant:
         self.give_up_after = give_up_after
         self.timeout = timeout
         self.requests = 0
+        self.unavailable = 0
         self.server_errors = 0
         self.failures = []  # (webhook-id, last error) of deliveries given up
         self._lock = threading.Lock()
@@ -183,8 +211,12 @@ class Plant:
             timeout=self.timeout,
         )
         if response.status_code >= 500:
+            retry_later = response.status_code == 503 and "Retry-After" in response.headers
             with self._lock:
-                self.server_errors += 1
+                if retry_later:
+                    self.unavailable += 1
+                else:
+                    self.server_errors += 1
         return response
 
     def deliver(self, flow_code, payload, webhook_id, path="", retry_statuses=()):
@@ -214,6 +246,23 @@ class Plant:
         with self._lock:
             self.failures.append((webhook_id, last_error))
         return None
+
+    def deliver_all(self, flow_code, payloads, senders=8):
+        """Deliver every payload (its ``webhook-id`` made of its ``ref``) from ``senders`` threads at once.
+
+        Returns how many were accepted (stored now, or found stored already).
+        """
+        with ThreadPoolExecutor(senders) as pool:
+            answers = pool.map(
+                lambda payload: self.deliver(flow_code, payload, f"msg_{payload['ref']}"), payloads
+            )
+            return sum(1 for answer in answers if answer is not None and answer.status_code in (200, 202))
+
+
+def effects(sent, partners):
+    """``(lost, applied twice)`` of ``sent`` messages, from the partners the processor made for them."""
+    applied = Counter(partner["ref"] for partner in partners)
+    return sent - len(applied), sum(count - 1 for count in applied.values())
 
 
 SETTLE_SECONDS = sized(240, 900)

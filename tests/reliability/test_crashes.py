@@ -13,7 +13,6 @@ import threading
 import time
 import uuid
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 
 from scenario import Figures, Plant, settle, sized
 from test_dispatcher import assert_applied_in_order_per_key, create_backend, partners_made
@@ -51,12 +50,7 @@ def test_killed_workers_and_runner_lose_double_and_reorder_nothing(node, odoo, d
     killer.start()
     started = time.monotonic()
     try:
-        with ThreadPoolExecutor(SENDERS) as senders:
-            answers = list(
-                senders.map(
-                    lambda payload: plant.deliver("test.partner", payload, f"msg_{payload['ref']}"), payloads
-                )
-            )
+        accepted = plant.deliver_all("test.partner", payloads, SENDERS)
         # Keep killing while the backlog drains, until most of it is done.
         while settle(database, [backend_id], MESSAGES * 3 // 4, timeout=1).get("done", 0) < MESSAGES * 3 // 4:
             if time.monotonic() - started > sized(300, 1200):
@@ -67,23 +61,17 @@ def test_killed_workers_and_runner_lose_double_and_reorder_nothing(node, odoo, d
     states = settle(database, [backend_id], MESSAGES)
 
     partners = partners_made(odoo, f"C{run}-")
-    applied = Counter(partner["ref"] for partner in partners)
-    accepted = sum(1 for answer in answers if answer is not None and answer.status_code in (200, 202))
-    figures = Figures(
+    figures = Figures.of_plant(
         "worker and runner crashes",
-        sent=MESSAGES,
-        accepted=accepted,
-        done=states.get("done", 0),
-        exception=states.get("exception", 0) + states.get("dead", 0),
-        lost=MESSAGES - len(applied),
-        applied_twice=sum(count - 1 for count in applied.values()),
-        requests=plant.requests,
-        server_errors=plant.server_errors,
+        plant,
+        MESSAGES,
+        accepted,
+        states,
+        partners,
         notes={
             "HTTP workers killed": kills["WorkerHTTP"],
             "runners killed": kills["WorkerJobRunner"],
             "seconds": round(time.monotonic() - started),
-            "given up": len(plant.failures),
         },
     )
     figures.check()

@@ -12,3 +12,9 @@ class ResPartner(models.Model):
         partners = super().create(vals_list)
         self.env["integration.event"]._publish("test.partner.created", partners)
         return partners
+
+    def write(self, vals):
+        result = super().write(vals)
+        if "name" in vals:
+            self.env["integration.event"]._publish("test.partner.renamed", self)
+        return result
