@@ -108,6 +108,20 @@ def rpc(server_url, scenario_database):
 
 
 @pytest.fixture
+def odoo_factory(scenario_database):
+    """``odoo_factory(node)``: the admin's JSON-RPC session on one node (scenarios with several)."""
+
+    def session(node):
+        return OdooSession(
+            OdooRpc(node.url, scenario_database),
+            os.environ.get("INTEGRATION_LOGIN", "admin"),
+            os.environ.get("INTEGRATION_PASSWORD", "admin"),
+        )
+
+    return session
+
+
+@pytest.fixture
 def odoo(rpc):
     return OdooSession(
         rpc, os.environ.get("INTEGRATION_LOGIN", "admin"), os.environ.get("INTEGRATION_PASSWORD", "admin")

@@ -10,6 +10,7 @@ prints at the end and README's "Reliability" section quotes.
 scenario at full size; the default, ``short``, keeps each to seconds in CI.
 """
 
+import itertools
 import json
 import os
 import subprocess
@@ -175,7 +176,10 @@ class Plant:
     """
 
     def __init__(self, url, backend_code, secret=SECRET, give_up_after=180, timeout=60):
-        self.url = url.rstrip("/")
+        # Several servers (a list) take the requests in turn, as behind a load balancer:
+        # a retry goes to the next one.
+        self.urls = [address.rstrip("/") for address in ([url] if isinstance(url, str) else url)]
+        self._turns = itertools.count()
         self.backend_code = backend_code
         self.secret = secret
         self.give_up_after = give_up_after
@@ -204,8 +208,9 @@ class Plant:
         }
         with self._lock:
             self.requests += 1
+            server = self.urls[next(self._turns) % len(self.urls)]
         response = self._session().post(
-            f"{self.url}/integration/v1/{self.backend_code}/{flow_code}{path}",
+            f"{server}/integration/v1/{self.backend_code}/{flow_code}{path}",
             data=body,
             headers=headers,
             timeout=self.timeout,
