@@ -158,7 +158,12 @@ class IntegrationBackend(models.Model):
         "company.",
     )
     flow_ids = fields.One2many("integration.flow", "backend_id", string="Flows")
-    credential_ids = fields.One2many("integration.credential", "backend_id", string="Credentials")
+    credential_ids = fields.One2many(
+        "integration.credential",
+        "backend_id",
+        string="Credentials",
+        groups="integration_base.group_integration_manager",  # those who may read credentials
+    )
     pending_count = fields.Integer(compute="_compute_message_counts", help="Received, queued or processing.")
     exception_count = fields.Integer(compute="_compute_message_counts", help="Waiting for someone to act.")
     failed_count = fields.Integer(compute="_compute_message_counts", help="Failed and retrying, or dead.")
@@ -227,6 +232,7 @@ class IntegrationBackend(models.Model):
     def action_open_messages(self):
         """The backend's messages, filtered by the button that was clicked."""
         self.ensure_one()
+        self.check_access("read")  # a method is callable by anyone over RPC: no read, no action
         action = self.env["ir.actions.act_window"]._for_xml_id("integration_base.integration_message_action")
         action["domain"] = [("backend_id", "=", self.id)]
         search_filter = self.env.context.get("integration_filter")

@@ -134,7 +134,10 @@ class IntegrationDispatcher(models.AbstractModel):
                 jobs |= waiting
                 continue
             if dispatcher is None:
-                dispatcher = self.with_user(self.env.ref("integration_base.user_integration_engine"))
+                # The job is the engine's: the caller's companies (which the engine user may
+                # not belong to) stay behind; the drain works in the backend's company.
+                engine = self.env.ref("integration_base.user_integration_engine")
+                dispatcher = self.with_user(engine).with_context(allowed_company_ids=engine.company_id.ids)
             job = dispatcher.with_delay(
                 channel=backend._queue_channel(),
                 eta=eta,

@@ -161,6 +161,7 @@ class IntegrationHealthFigures(models.AbstractModel):
     def _health_action(self, xml_id, domain):
         """An action on the messages behind these figures."""
         self.ensure_one()
+        self.check_access("read")  # a method is callable by anyone over RPC: no read, no action
         action = self.env["ir.actions.act_window"]._for_xml_id(xml_id)
         action["domain"] = [(self._health_message_field, "=", self._health_key()), *domain]
         return action

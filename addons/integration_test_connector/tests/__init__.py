@@ -5,3 +5,4 @@ from . import test_delivery
 from . import test_monitoring
 from . import test_hostile_input
 from . import test_multi_company
+from . import test_reliability_findings
