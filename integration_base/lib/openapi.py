@@ -41,6 +41,7 @@ REFUSALS = {
     "401": "Unknown backend, or missing or wrong credentials (one answer for all).",
     "403": "Backend suspended, or contract not in force.",
     "404": "Unknown contract.",
+    "409": "The webhook-id (or Idempotency-Key) already names a message of another contract: nothing stored.",
     "413": "Body too large.",
     "415": "Wrong content type.",
     "422": "The payload breaks its contract (details by JSON pointer).",

@@ -63,8 +63,9 @@ class IntegrationWebhook(models.AbstractModel):
     credential, and 429 once an address keeps failing), body size within the
     backend's limit (413), backend in service (403), rate
     limit (429), strict JSON (400), keys in headers (400), contract known and in
-    force (404, 403), payload valid (422); then the message is accepted (202) or
-    recognised as a duplicate (200). Every refusal is a :class:`WebhookRefused`
+    force (404, 403), key not replayed from another contract (409), payload
+    valid (422); then the message is accepted (202) or recognised as a
+    duplicate (200). Every refusal is a :class:`WebhookRefused`
     that the controller answers as JSON, after rolling back anything the
     request wrote.
     """
@@ -153,6 +154,8 @@ class IntegrationWebhook(models.AbstractModel):
         return backend, key, body
 
     def _ingest_one(self, backend, flow, payload, idempotency_key, headers):
+        if idempotency_key:
+            self._check_key_not_replayed(backend, flow, idempotency_key)
         try:
             message, created = self.env["integration.message"]._ingest(
                 backend,
@@ -286,6 +289,35 @@ class IntegrationWebhook(models.AbstractModel):
             _logger.info("backend %s: signature refused: %s", backend.code, error)
             return False
         return True
+
+    def _check_key_not_replayed(self, backend, flow, key):
+        """409 when the call's key already names a message of another contract of the backend.
+
+        A ``webhook-id`` names one message of its sender, and the signature
+        does not cover the address: a captured call resent to another
+        contract within the tolerance would otherwise be stored there as a new
+        message. (At the same contract it is the duplicate it is.) One probe
+        of the key's unique index per contract code of the backend.
+        """
+        self.env.cr.execute(
+            SQL(
+                "SELECT flow_code FROM integration_message WHERE backend_id = %s AND direction = 'inbound' "
+                "AND idempotency_key = %s AND flow_code = ANY(ARRAY("
+                "SELECT DISTINCT code FROM integration_flow "
+                "WHERE backend_id = %s AND direction = 'inbound' AND code != %s)) LIMIT 1",
+                backend.id,
+                key,
+                backend.id,
+                flow.code,
+            )
+        )
+        if self.env.cr.fetchone():
+            raise WebhookRefused(
+                409,
+                "key_reused",
+                "This webhook-id (or Idempotency-Key) already names a message sent to another contract: "
+                "a replayed call is not stored again. Give each message an id of its own.",
+            )
 
     def _check_in_service(self, backend):
         if backend.state != "active":

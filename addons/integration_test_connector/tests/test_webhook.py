@@ -107,6 +107,45 @@ class TestWebhook(HttpCase):
         replay = self.assertAnswer(self._post({"ref": "W1", "name": "Hook"}, msg_id="msg_w1"), 200)
         self.assertEqual((replay["message_id"], replay["duplicate"]), (message.id, True))
 
+    def test_a_call_replayed_to_another_contract_is_refused(self):
+        """The signature covers the webhook-id, not the address: the id names one message."""
+        copy = self.env["integration.flow"].create(
+            {
+                "name": "Partner copy",
+                "code": "test.partner.copy",
+                "backend_id": self.backend.id,
+                "schema": json.dumps(PARTNER_SCHEMA),
+                "processor": "integration.processor.test.partner",
+            }
+        )
+        copy.action_activate()
+        payload, sent_at = {"ref": "RP1", "name": "Replayed"}, datetime.now(tz=UTC)
+        first = self.assertAnswer(self._post(payload, msg_id="msg_rp", sent_at=sent_at), 202)
+        elsewhere = self._post(
+            payload, msg_id="msg_rp", sent_at=sent_at, path="/integration/v1/hook-a/test.partner.copy"
+        )
+        self.assertAnswer(elsewhere, 409, "key_reused")
+        again = self.assertAnswer(self._post(payload, msg_id="msg_rp", sent_at=sent_at), 200)
+        self.assertEqual(again["message_id"], first["message_id"])
+        batch = [payload]
+        answer = self.assertAnswer(
+            self._post(
+                batch, msg_id="msg_rb", sent_at=sent_at, path="/integration/v1/hook-a/test.partner/batch"
+            ),
+            200,
+        )
+        self.assertEqual([item["status"] for item in answer["items"]], [202])
+        answer = self.assertAnswer(
+            self._post(
+                batch, msg_id="msg_rb", sent_at=sent_at, path="/integration/v1/hook-a/test.partner.copy/batch"
+            ),
+            200,
+        )
+        self.assertEqual([(item["status"], item["error"]) for item in answer["items"]], [(409, "key_reused")])
+        messages = self.env["integration.message"].search([("backend_id", "=", self.backend.id)])
+        self.assertEqual(set(messages.mapped("flow_code")), {"test.partner"})
+        self.assertEqual(len(messages), 2)
+
     def test_bad_credentials_all_get_the_same_401(self):
         answers = [
             self._post({"ref": "X", "name": "Wrong key"}, secret=generate_secret()),
@@ -290,7 +329,7 @@ class TestWebhook(HttpCase):
         self.assertIn("/integration/v1/hook-a/test.partner/batch", document["paths"])
         self.assertEqual(
             set(operation["responses"]),
-            {"200", "202", "400", "401", "403", "404", "413", "415", "422", "429", "503"},
+            {"200", "202", "400", "401", "403", "404", "409", "413", "415", "422", "429", "503"},
         )
         self.assertAnswer(self.url_open("/integration/v1/hook-a/openapi.json"), 401, "unauthorized")
 
