@@ -84,6 +84,8 @@ class OdooServer:
     def start(self):
         """Start the server and wait until it serves the suite (again, after :meth:`stop`)."""
         with socket.socket() as probe:
+            # As the server binds: connections of a previous run in TIME_WAIT do not count.
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 probe.bind(("127.0.0.1", self.port))
             except OSError:

@@ -17,7 +17,7 @@ from collections import Counter
 from scenario import Figures, Plant, settle, sized
 from test_dispatcher import assert_applied_in_order_per_key, create_backend, partners_made
 
-MESSAGES = sized(400, 4000)
+MESSAGES = sized(400, 2000)
 KEYS = sized(40, 200)
 KILL_EVERY_SECONDS = sized(3.0, 6.0)
 SENDERS = 8

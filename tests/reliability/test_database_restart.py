@@ -22,7 +22,7 @@ import requests
 from scenario import Figures, Plant, settle, sized
 from test_dispatcher import create_backend, partners_made
 
-MESSAGES = sized(300, 3000)
+MESSAGES = sized(300, 2000)
 OUTAGE_SECONDS = sized(5, 20)
 RESTARTS = sized(1, 3)
 SENDERS = 4

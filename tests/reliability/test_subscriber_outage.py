@@ -22,7 +22,7 @@ from scenario import Figures, settle, sized
 from test_delivery import subscribe_to_new_partners
 from test_dispatcher import create_backend
 
-PHASE_SECONDS = sized(6, 60)
+PHASE_SECONDS = sized(6, 45)
 KEYS = sized(5, 25)
 RENAMES_PER_PHASE = sized(3, 10)
 READ_TIMEOUT = 2.0

@@ -18,7 +18,7 @@ from collections import Counter
 from scenario import Figures, Plant, settle, sized
 from test_dispatcher import assert_applied_in_order_per_key, create_backend, partners_made
 
-MESSAGES = sized(200, 3000)
+MESSAGES = sized(200, 1500)
 KEYS = sized(30, 150)
 RATE_LIMIT = sized(20, 100)
 SENDERS = 8
