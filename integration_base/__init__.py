@@ -1,2 +1,5 @@
 from . import controllers
 from . import models
+from .lib import log_redaction
+
+log_redaction.install()

@@ -7,9 +7,11 @@ from freezegun import freeze_time
 
 from odoo import fields
 from odoo.exceptions import AccessError, UserError
+from odoo.service.model import call_kw
 from odoo.tests import tagged
 from odoo.tools import config
 
+from odoo.addons.integration_base.lib import log_redaction
 from odoo.addons.integration_base.lib.secret_box import (
     MASTER_KEYS_VARIABLE,
     generate_key,
@@ -74,6 +76,29 @@ class TestIntegrationCredential(IntegrationCase):
         for credential in backend["credential_ids"]:
             self.assertFalse(credential["secret"])
         self.assertEqual(self.credential._get_secret(), new_secret + "2")
+
+    def test_secrets_typed_into_a_form_stay_out_of_the_debug_log(self):
+        """At debug_rpc Odoo logs each call with its arguments: a secret's are hidden."""
+        new_secret = "whsec_" + "dHlwZWQtaW50by1hLWZvcm0tYXQtZGVidWctbGV2ZWw="
+        with self.assertLogs("odoo.service.model", level="DEBUG") as logged:
+            call_kw(
+                self.env["integration.credential"],
+                "web_save",
+                [[self.credential.id], {"secret": new_secret}],
+                {"specification": {"kind": {}}},
+            )
+            call_kw(
+                self.backend,
+                "web_save",
+                [[self.backend.id], {"credential_ids": [[1, self.credential.id, {"secret": new_secret}]]}],
+                {"specification": {}},
+            )
+            call_kw(self.backend, "read", [[self.backend.id], ["code"]], {})
+        output = "\n".join(logged.output)
+        self.assertNotIn(new_secret, output)
+        self.assertEqual(output.count(log_redaction.HIDDEN), 2, output)
+        self.assertIn("read(", output, "calls without a secret are logged as Odoo logs them")
+        self.assertEqual(self.credential._get_secret(), new_secret)
 
     def test_only_managers_see_credentials(self):
         with self.assertRaises(AccessError):

@@ -9,7 +9,9 @@ refuses or fails (so that errors are logged), a Prometheus scrape. Then none
 of ``pg_dump`` of the database, the server's log, ``export_data`` of
 credentials and backends, nor any answer of the web client's calls on their
 forms (``web_read``, ``web_search_read``, ``web_save``, ``read`` of every
-field) holds any secret or the master key, raw, in base64 or in hex.
+field) holds any secret or the master key, raw, in base64 or in hex. The
+server logs at ``debug_rpc``, the most it can say: every call with its
+arguments (see ``integration_base/lib/log_redaction.py``).
 """
 
 import base64
@@ -77,7 +79,7 @@ def test_no_secret_in_the_database_dump_the_log_exports_or_answers(
         "INTEGRATION_MASTER_KEYS": known["master key"],
         "INTEGRATION_METRICS_TOKEN": known["metrics token"],
     }
-    node = start_node(env=env, options={"log-level": "info"})
+    node = start_node(env=env, options={"log-level": "debug_rpc"})
     counter = Counter()
     manager = Caller(counter, node.url, scenario_database, "admin", "admin", keep_answers=True)
     run = uuid.uuid4().hex[:6]
