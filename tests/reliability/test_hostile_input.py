@@ -48,8 +48,8 @@ from schemathesis.generation import GenerationMode
 from test_dispatcher import SECRET, create_backend
 from test_engine import create_partner_contract
 
-SCHEMA_CASES = sized(150, 4400)  # per generation mode (positive, negative)
-HOSTILE_CASES = sized(320, 6000)
+SCHEMA_CASES = sized(150, 3000)  # per generation mode (positive, negative)
+HOSTILE_CASES = sized(320, 4500)
 SENDERS = 4
 # A contract with more for schemathesis to chew on than the partner one: formats, bounds, arrays.
 READING_SCHEMA = {

@@ -236,6 +236,16 @@ def traffic(node, plant, backends, known, run, manager):
         )
         sent += 1
         assert answer.status_code in (200, 202), answer.text
+    # A sender that puts its token in the URL is refused, and the access log must not keep it.
+    plant.requests += 1
+    answer = requests.post(
+        f"{node.url}/integration/v1/{backends['token']['code']}/test.partner",
+        params={"access_token": known["API token"]},
+        data=json.dumps({"ref": f"SECURL-{run}", "name": "Token in the URL"}),
+        headers={"Content-Type": "application/json"},
+        timeout=60,
+    )
+    assert answer.status_code == 401, answer.text
     plant.requests += 1
     metrics = requests.get(
         f"{node.url}/integration/metrics",
