@@ -26,10 +26,10 @@ recovers messages. Its rules:
   ``dead`` once its attempts are spent).
 - **Nothing strands.** Every path that makes a message claimable schedules a
   drain: ingest, retry, cancel, backend activation, a new mapping, a failed
-  attempt (at its retry time). While a drain works, a watchdog drain is
-  always scheduled a few seconds ahead, so that a killed worker's messages
-  move again within seconds; the sweep cron catches anything else every
-  minute.
+  attempt (at its retry time). Each drain is scheduled with a watchdog drain
+  due a few seconds after it, and while a drain works a watchdog is always
+  scheduled a few seconds ahead, so that a killed worker's messages move
+  again within seconds; the sweep cron catches anything else every minute.
 """
 
 import json
@@ -116,10 +116,13 @@ class IntegrationDispatcher(models.AbstractModel):
         At most one drain waits to start per backend and moment (its identity
         key says so): a burst of messages is drained by one job instead of a
         job per message. ``helper`` numbers the extra drains a backlog gets
-        (see :meth:`_call_helpers`). Jobs run as the integration engine's
-        user, whoever scheduled them. Returns the jobs (``queue.job`` records).
+        (see :meth:`_call_helpers`). A drain that is neither a watchdog nor a
+        helper is scheduled with its watchdog, due ``WATCHDOG_SECONDS`` after
+        it: a drain killed before its first claim (which keeps a watchdog
+        ahead from then on) leaves its backup. Jobs run as the integration
+        engine's user, whoever scheduled them. Returns the drains asked for
+        (``queue.job`` records), not their watchdogs.
         """
-        dispatcher = None
         jobs = self.env["queue.job"]
         for backend in backends.filtered(lambda b: b.state == "active"):
             if watchdog:
@@ -130,23 +133,37 @@ class IntegrationDispatcher(models.AbstractModel):
                 identity = f"integration-dispatch-{backend.id}-helper-{helper}"
             else:
                 identity = f"integration-dispatch-{backend.id}"
-            if waiting := self._waiting_job(identity):
-                jobs |= waiting
-                continue
-            if dispatcher is None:
-                # The job is the engine's: the caller's companies (which the engine user may
-                # not belong to) stay behind; the drain works in the backend's company.
-                engine = self.env.ref("integration_base.user_integration_engine")
-                dispatcher = self.with_user(engine).with_context(allowed_company_ids=engine.company_id.ids)
-            job = dispatcher.with_delay(
+            jobs |= self._enqueue_drain(backend, identity, eta)
+            if not (watchdog or helper):
+                # A drain killed before its first claim commits has scheduled no watchdog
+                # yet: its backup is scheduled with it, due a little after it.
+                backup_identity = (
+                    f"{identity}-watchdog" if eta else f"integration-dispatch-{backend.id}-watchdog"
+                )
+                backup_eta = (eta or fields.Datetime.now()) + timedelta(seconds=WATCHDOG_SECONDS)
+                self._enqueue_drain(backend, backup_identity, backup_eta)
+        return jobs
+
+    def _enqueue_drain(self, backend, identity, eta):
+        """The drain job of ``identity``: the one waiting already, or a new one as the engine's user."""
+        if waiting := self._waiting_job(identity):
+            return waiting
+        # The job is the engine's: the caller's companies (which the engine user may
+        # not belong to) stay behind; the drain works in the backend's company.
+        engine = self.env.ref("integration_base.user_integration_engine")
+        job = (
+            self.with_user(engine)
+            .with_context(allowed_company_ids=engine.company_id.ids)
+            .with_delay(
                 channel=backend._queue_channel(),
                 eta=eta,
                 identity_key=identity,
                 description=f"Dispatch messages of {backend.code}",
-            )._drain(backend.id)
-            # queue_job answers with the waiting job's record when one has the identity key already
-            jobs |= job.db_record() if hasattr(job, "db_record") else job
-        return jobs
+            )
+            ._drain(backend.id)
+        )
+        # queue_job answers with the waiting job's record when one has the identity key already
+        return job.db_record() if hasattr(job, "db_record") else job
 
     def _waiting_job(self, identity):
         """The job with ``identity`` that waits to start, if any.

@@ -2,10 +2,14 @@
 """Plain unit tests of the engine's helpers: no database needed."""
 
 import json
+from types import SimpleNamespace
 
+import psycopg2
+
+from odoo.service import server
 from odoo.tests import BaseCase, tagged
 
-from odoo.addons.integration_base.lib import strict_json
+from odoo.addons.integration_base.lib import prefork_resilience, strict_json
 from odoo.addons.integration_base.lib.http_delivery import (
     DELIVERED,
     REFUSED,
@@ -138,3 +142,40 @@ class TestHttpDelivery(BaseCase):
         self.assertEqual(retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412600), 0)
         self.assertIsNone(retry_after_seconds("soon"))
         self.assertIsNone(retry_after_seconds(None))
+
+
+@tagged("post_install", "-at_install")
+class TestPreforkResilience(BaseCase):
+    def test_the_master_waits_for_the_database_instead_of_stopping(self):
+        """A lost database while starting workers is waited out, then workers start again."""
+        answers = [psycopg2.OperationalError("the database system is shutting down"), None]
+        spawned = []
+
+        def process_spawn(prefork_server):
+            answer = answers.pop(0)
+            if answer:
+                raise answer
+            spawned.append(prefork_server)
+
+        master = SimpleNamespace()
+        spawn = prefork_resilience.survive_database_outage(process_spawn)
+        with self.assertLogs("odoo.addons.integration_base.lib.prefork_resilience", "WARNING"):
+            spawn(master)  # raised before the patch: Odoo's master loop stops the server on it
+        self.assertEqual(spawned, [])
+        spawn(master)
+        self.assertEqual(spawned, [master])
+        self.assertFalse(master._integration_waiting_for_database)
+
+    def test_other_errors_still_stop_the_master(self):
+        def process_spawn(_prefork_server):
+            raise RuntimeError("a bug")
+
+        with self.assertRaises(RuntimeError):
+            prefork_resilience.survive_database_outage(process_spawn)(SimpleNamespace())
+
+    def test_the_prefork_master_is_patched_once(self):
+        prefork_resilience.install()
+        spawn = server.PreforkServer.process_spawn
+        self.assertTrue(spawn.integration_survives_database_outage)
+        prefork_resilience.install()
+        self.assertIs(server.PreforkServer.process_spawn, spawn)

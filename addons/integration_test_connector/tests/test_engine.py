@@ -12,6 +12,7 @@ from odoo.tests import tagged
 from odoo.tools import mute_logger
 
 from odoo.addons.integration_base.exceptions import PayloadValidationError
+from odoo.addons.integration_base.models.integration_dispatcher import WATCHDOG_SECONDS
 from odoo.addons.integration_base.models.integration_message import engine
 
 from .common import EngineCase
@@ -100,7 +101,12 @@ class TestIngest(EngineCase):
         with self._trap_jobs() as trap:
             for index in range(3):
                 self._ingest({"ref": f"B{index}", "name": f"Burst {index}"})
-            trap.assert_jobs_count(1)
+            trap.assert_jobs_count(2)  # the drain, and its watchdog
+            trap.assert_enqueued_job(
+                self.env["integration.dispatcher"]._drain,
+                args=(self.backend.id,),
+                properties={"identity_key": f"integration-dispatch-{self.backend.id}-watchdog"},
+            )
             trap.assert_enqueued_job(
                 self.env["integration.dispatcher"]._drain,
                 args=(self.backend.id,),
@@ -116,6 +122,23 @@ class TestIngest(EngineCase):
             self.Message.search([("backend_id", "=", self.backend.id)]).mapped("state"), ["done"] * 3
         )
 
+    def test_a_drain_is_scheduled_with_its_watchdog(self):
+        """A drain killed before its first claim would leave no watchdog: one is scheduled with it."""
+        self.env["queue.job"].search([]).unlink()  # those of the backend's activation
+        before = fields.Datetime.now()
+        self._ingest({"ref": "W1", "name": "Watched"})
+        retry_at = before + timedelta(hours=1)
+        self.env["integration.dispatcher"]._schedule(self.backend, eta=retry_at)
+        jobs = self.env["queue.job"].search(
+            [("identity_key", "like", f"integration-dispatch-{self.backend.id}%")]
+        )
+        etas = {job.identity_key: job.eta for job in jobs}
+        drain = f"integration-dispatch-{self.backend.id}"
+        at = f"{drain}-at-{fields.Datetime.to_string(retry_at)}"
+        self.assertEqual(set(etas), {drain, f"{drain}-watchdog", at, f"{at}-watchdog"})
+        self.assertGreaterEqual(etas[f"{drain}-watchdog"], before + timedelta(seconds=WATCHDOG_SECONDS))
+        self.assertEqual(etas[f"{at}-watchdog"], retry_at + timedelta(seconds=WATCHDOG_SECONDS))
+
     def test_jobs_run_as_the_engine_and_records_name_the_technical_user(self):
         message, _created = self._ingest({"ref": "TU", "name": "Technical user"})
         job = self.env["queue.job"].search([("identity_key", "=", f"integration-dispatch-{self.backend.id}")])
@@ -130,7 +153,7 @@ class TestIngest(EngineCase):
         self.env["queue.job"].search([]).write({"state": "done"})  # the job that is now running
         with self._trap_jobs() as trap:
             result = self.env["integration.dispatcher"]._drain(self.backend.id, budget_seconds=1e-9)
-            trap.assert_jobs_count(1)
+            trap.assert_jobs_count(2)  # the next drain, and its watchdog
         self.env.invalidate_all()
         self.assertIn("1 handed over", result)
         self.assertEqual(
@@ -489,7 +512,7 @@ class TestProcessing(EngineCase):
             message.payload_text = json.dumps({"ref": json.loads(message.payload)["ref"], "name": name})
         with self._trap_jobs() as trap:
             messages.action_retry()
-            trap.assert_jobs_count(1)  # one job drains them both
+            trap.assert_jobs_count(2)  # one job drains them both (and its watchdog stands by)
         self.assertEqual(messages.mapped("state"), ["queued", "queued"])
         self._drain()
         self.assertEqual(messages.mapped("state"), ["done", "done"])
