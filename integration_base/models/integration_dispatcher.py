@@ -141,8 +141,29 @@ class IntegrationDispatcher(models.AbstractModel):
                     f"{identity}-watchdog" if eta else f"integration-dispatch-{backend.id}-watchdog"
                 )
                 backup_eta = (eta or fields.Datetime.now()) + timedelta(seconds=WATCHDOG_SECONDS)
-                self._enqueue_drain(backend, backup_identity, backup_eta)
+                self._keep_backup(backend, backup_identity, backup_eta)
         return jobs
+
+    def _keep_backup(self, backend, identity, eta):
+        """A watchdog drain of ``identity`` that waits until ``eta`` at least.
+
+        One waiting to start already is put off to ``eta`` (never brought
+        forward): due sooner, it could run and end before the drain it backs
+        up has even started, and leave that drain without a backup.
+        """
+        waiting = self._waiting_job(identity)
+        if not waiting:
+            return self._enqueue_drain(backend, identity, eta)
+        self.env.cr.execute(
+            SQL(
+                "UPDATE queue_job SET eta = %s WHERE id = %s AND state = %s AND (eta IS NULL OR eta < %s)",
+                eta,
+                waiting.id,
+                PENDING,
+                eta,
+            )
+        )
+        return waiting
 
     def _enqueue_drain(self, backend, identity, eta):
         """The drain job of ``identity``: the one waiting already, or a new one as the engine's user."""

@@ -115,8 +115,8 @@ class TestIngest(EngineCase):
                     "identity_key": f"integration-dispatch-{self.backend.id}",
                 },
             )
-            [job] = trap.enqueued_jobs
-            self.assertEqual(job.user_id, self.env.ref("integration_base.user_integration_engine").id)
+            engine = self.env.ref("integration_base.user_integration_engine")
+            self.assertEqual({job.user_id for job in trap.enqueued_jobs}, {engine.id})
         self._drain()
         self.assertEqual(
             self.Message.search([("backend_id", "=", self.backend.id)]).mapped("state"), ["done"] * 3
@@ -138,6 +138,18 @@ class TestIngest(EngineCase):
         self.assertEqual(set(etas), {drain, f"{drain}-watchdog", at, f"{at}-watchdog"})
         self.assertGreaterEqual(etas[f"{drain}-watchdog"], before + timedelta(seconds=WATCHDOG_SECONDS))
         self.assertEqual(etas[f"{at}-watchdog"], retry_at + timedelta(seconds=WATCHDOG_SECONDS))
+        # A watchdog due sooner is put off: it must not run out before the drain it backs up starts.
+        self.env.cr.execute(
+            "UPDATE queue_job SET eta = %s WHERE identity_key = %s", [before, f"{drain}-watchdog"]
+        )
+        self.env["queue.job"].invalidate_model(["eta"])
+        later = before + timedelta(minutes=5)
+        with freeze_time(later):
+            self.env["integration.dispatcher"]._schedule(self.backend)
+        self.env["queue.job"].invalidate_model(["eta"])
+        watchdog = self.env["queue.job"].search([("identity_key", "=", f"{drain}-watchdog")])
+        self.assertEqual(len(watchdog), 1)
+        self.assertEqual(watchdog.eta, later + timedelta(seconds=WATCHDOG_SECONDS))
 
     def test_jobs_run_as_the_engine_and_records_name_the_technical_user(self):
         message, _created = self._ingest({"ref": "TU", "name": "Technical user"})
