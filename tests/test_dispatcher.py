@@ -148,10 +148,12 @@ def partners_made(odoo, ref_prefix):
     )
 
 
-def assert_applied_in_order_per_key(partners):
+def assert_applied_in_order_per_key(partners, arrival=None):
     """Partners made by "slow" test messages (keyed by name) were made in order, one after the other.
 
-    Returns the pids of the processes that made them.
+    The order of a key is the order its messages arrived in: ``arrival`` maps
+    each ``ref`` to its message's id; without it, refs were sent one after the
+    other and sort as they arrived. Returns the pids of the processes that made them.
     """
     by_key = defaultdict(list)
     processes = set()
@@ -162,7 +164,7 @@ def assert_applied_in_order_per_key(partners):
         by_key[partner["name"]].append((partner["ref"], started, finished))
     for key, applied in by_key.items():
         refs = [ref for ref, _started, _finished in applied]
-        assert refs == sorted(refs), f"{key}: out of order"
+        assert refs == sorted(refs, key=arrival.__getitem__ if arrival else None), f"{key}: out of order"
         for (_ref, _start, previous_end), (ref, start, _end) in pairwise(applied):
             assert start >= previous_end, f"{key}: {ref} started before the previous message of its key ended"
     return processes

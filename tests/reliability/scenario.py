@@ -285,6 +285,20 @@ def settle(database, backend_ids, total, timeout=SETTLE_SECONDS):
     return counts
 
 
+def arrival_order(database, backend_id):
+    """``{ref: message id}`` of the backend's messages: the order they arrived in.
+
+    Senders working side by side (or a retry) may deliver a key's messages in
+    another order than the one they were made in; the order to keep is the
+    order they were stored in.
+    """
+    with database.cursor() as cr:
+        cr.execute(
+            "SELECT payload::json->>'ref', id FROM integration_message WHERE backend_id = %s", [backend_id]
+        )
+        return dict(cr.fetchall())
+
+
 def message_states(database, backend_ids):
     with database.cursor() as cr:
         cr.execute(

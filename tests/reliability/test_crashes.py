@@ -14,7 +14,7 @@ import time
 import uuid
 from collections import Counter
 
-from scenario import Figures, Plant, settle, sized
+from scenario import Figures, Plant, arrival_order, settle, sized
 from test_dispatcher import assert_applied_in_order_per_key, create_backend, partners_made
 
 MESSAGES = sized(400, 2000)
@@ -80,4 +80,4 @@ def test_killed_workers_and_runner_lose_double_and_reorder_nothing(node, odoo, d
     )
     assert states == {"done": MESSAGES}, states
 
-    assert_applied_in_order_per_key(partners)
+    assert_applied_in_order_per_key(partners, arrival_order(database, backend_id))

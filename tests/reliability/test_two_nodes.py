@@ -15,7 +15,7 @@ import time
 import uuid
 from collections import Counter
 
-from scenario import Figures, Plant, settle, sized
+from scenario import Figures, Plant, arrival_order, settle, sized
 from test_dispatcher import assert_applied_in_order_per_key, create_backend, partners_made
 
 MESSAGES = sized(200, 1500)
@@ -114,4 +114,4 @@ def test_two_nodes_share_limits_apply_once_in_order_and_survive_the_loss_of_one(
     figures.check()
     assert leader, "no runner held queue_job's master lock"
     assert states == {"done": MESSAGES}, states
-    assert_applied_in_order_per_key(partners)
+    assert_applied_in_order_per_key(partners, arrival_order(database, backend_id))
