@@ -21,6 +21,7 @@
         "views/integration_event_views.xml",
         "views/integration_subscription_views.xml",
         "views/integration_plant_health_views.xml",
+        "views/integration_message_trend_views.xml",
         "views/res_users_views.xml",
         "views/integration_reconciliation_views.xml",
         "views/integration_menus.xml",

@@ -23,3 +23,4 @@ from . import integration_reconciliation_line
 from . import integration_reconciliation_processor
 from . import integration_processor_stock_snapshot
 from . import integration_plant_health
+from . import integration_message_trend

@@ -8,6 +8,7 @@ from odoo.tools import SQL, ormcache
 from ..exceptions import PayloadValidationError
 from ..lib.json_contract import format_errors, parse_schema, validation_errors
 from .integration_dispatcher import HEAD_OF_ITS_KEY
+from .integration_health_figures import sla_breach_domain
 
 # Problems of a contract's messages, each with one activity for its owner while it lasts.
 WAITING_ALERTS = (
@@ -410,6 +411,12 @@ class IntegrationFlow(models.Model):
             {"note": note} if count else {},
             _("Resolved: no message is affected any more."),
         )
+
+    def action_open_sla_breaches(self):
+        """The messages behind the SLA breach figure: done late in the last day, or waiting past the SLA."""
+        self.ensure_one()
+        domain = sla_breach_domain(self.sla_seconds, fields.Datetime.now())
+        return self._health_action("integration_base.integration_message_action", domain)
 
     def action_activate(self):
         """Put contracts in force. Only integration managers may, as it changes what plants may send."""

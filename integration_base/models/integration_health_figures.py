@@ -8,6 +8,8 @@ WAITING_STATES = ("received", "queued", "processing", "failed")
 # Messages whose last attempt ended, one way or the other.
 ATTEMPTED_STATES = ("done", "exception", "failed", "dead")
 FAILED_STATES = ("exception", "failed", "dead")
+# The window of the trend figures shown next to the health figures (messages, p95).
+TREND_DAYS = 7
 
 FIGURES_QUERY = """
     SELECT m.{column} AS key,
@@ -44,6 +46,23 @@ FIGURES_QUERY = """
 """
 
 
+def sla_breach_domain(sla_seconds, now):
+    """The messages of one contract that ``sla_breaches`` of FIGURES_QUERY counts, as a domain."""
+    if sla_seconds <= 0:
+        return [("id", "=", False)]
+    return [
+        "|",
+        "&",
+        "&",
+        ("state", "=", "done"),
+        ("finished_at", ">=", now - timedelta(days=1)),
+        ("duration", ">", sla_seconds),
+        "&",
+        ("state", "not in", ("done", "cancelled")),
+        ("received_at", "<", now - timedelta(seconds=sla_seconds)),
+    ]
+
+
 def _rate(failed, tried):
     return 100.0 * failed / tried if tried else 0.0
 
@@ -64,7 +83,10 @@ class IntegrationHealthFigures(models.AbstractModel):
     - *latency*: arrival to done, median and 95th percentile, of the
       messages done in the window;
     - *SLA breaches*: messages done in the last day later than their
-      contract's SLA, plus unsettled messages already older than it.
+      contract's SLA, plus unsettled messages already older than it;
+    - *the last 7 days*: messages received and the p95 latency of those
+      done, from the trends (``integration.message.trend``), which open
+      behind them hour by hour.
     """
 
     _name = "integration.health.figures"
@@ -94,6 +116,17 @@ class IntegrationHealthFigures(models.AbstractModel):
         string="SLA Breaches",
         compute="_compute_health",
         help="Messages done late in the last 24 hours, plus waiting ones already past their SLA.",
+    )
+    trend_message_count = fields.Integer(
+        string="Messages (7 d)",
+        compute="_compute_trend",
+        help="Messages received in the last 7 days, whatever their state.",
+    )
+    trend_latency_p95 = fields.Float(
+        string="p95 7 d (s)",
+        compute="_compute_trend",
+        help="95th percentile arrival-to-done latency, in seconds, of the messages received in the last "
+        "7 days and done.",
     )
     health_status = fields.Selection(
         [("ok", "Healthy"), ("warning", "Late or failing"), ("critical", "Waiting for someone")],
@@ -137,6 +170,13 @@ class IntegrationHealthFigures(models.AbstractModel):
             else:
                 record.health_status = "ok"
 
+    def _compute_trend(self):
+        since = fields.Datetime.now() - timedelta(days=TREND_DAYS)
+        keys = [key for key in (record._health_key() for record in self) if key]
+        figures = self.env["integration.message.trend"]._figures_by(self._health_message_field, keys, since)
+        for record in self:
+            record.trend_message_count, record.trend_latency_p95 = figures.get(record._health_key(), (0, 0.0))
+
     def _health_figures(self, now):
         """``{key: {figure: value}}`` for these records at ``now``, from one grouped query."""
         keys = tuple(key for key in (record._health_key() for record in self) if key)
@@ -177,3 +217,14 @@ class IntegrationHealthFigures(models.AbstractModel):
         return self._health_action(
             "integration_base.integration_message_action", [("state", "in", WAITING_STATES)]
         )
+
+    def action_open_recent_messages(self):
+        """The messages received in the last 7 days (the trend figures' messages)."""
+        since = fields.Datetime.now() - timedelta(days=TREND_DAYS)
+        return self._health_action(
+            "integration_base.integration_message_action", [("received_at", ">=", since)]
+        )
+
+    def action_open_trends(self):
+        """Latency hour by hour over the last 7 days, for these figures' messages."""
+        return self._health_action("integration_base.integration_message_trend_action_latency", [])

@@ -5,3 +5,4 @@ from . import test_web_client
 from . import test_health
 from . import test_metrics
 from . import test_reconciliation
+from . import test_message_trend

@@ -61,6 +61,8 @@ EXPECTED = {
         "action_open_messages": ALL,
         "action_open_health_exceptions": ALL,
         "action_open_health_waiting": ALL,
+        "action_open_recent_messages": ALL,
+        "action_open_trends": ALL,
         "action_activate": MGR,
         "action_suspend": MGR,
         "action_reset_to_draft": MGR,
@@ -85,6 +87,9 @@ EXPECTED = {
         **dict.fromkeys(("write", "create", "unlink"), MGR),
         "action_open_health_exceptions": ALL,
         "action_open_health_waiting": ALL,
+        "action_open_recent_messages": ALL,
+        "action_open_sla_breaches": ALL,
+        "action_open_trends": ALL,
         "action_activate": MGR,
         "action_deprecate": MGR,
         "action_retire": MGR,
@@ -113,11 +118,19 @@ EXPECTED = {
         # The trail of what a message touched, written by the engine only, as audit lines are.
         **dict.fromkeys(("write", "create", "unlink"), NOBODY),
     },
+    "integration.message.trend": {
+        # The messages as figures: read by whoever reads the messages, changed by nobody.
+        **dict.fromkeys(("read", "search"), ALL),
+        **dict.fromkeys(("write", "create", "unlink"), NOBODY),
+        "action_open_message": ALL,
+    },
     "integration.plant.health": {
         **dict.fromkeys(("read", "search"), ALL),
         **dict.fromkeys(("write", "create", "unlink"), NOBODY),
         "action_open_health_exceptions": ALL,
         "action_open_health_waiting": ALL,
+        "action_open_recent_messages": ALL,
+        "action_open_trends": ALL,
     },
     "integration.reconciliation": {
         **dict.fromkeys(("read", "search"), ALL),
@@ -595,6 +608,8 @@ def build_cells(world):
             "action_open_messages": on(seed(a1["backend_id"]), "action_open_messages"),
             "action_open_health_exceptions": on(seed(a1["backend_id"]), "action_open_health_exceptions"),
             "action_open_health_waiting": on(seed(a1["backend_id"]), "action_open_health_waiting"),
+            "action_open_recent_messages": on(seed(a1["backend_id"]), "action_open_recent_messages"),
+            "action_open_trends": on(seed(a1["backend_id"]), "action_open_trends"),
             "action_activate": on(fresh_backend, "action_activate"),
             "action_suspend": on(lambda: fresh_backend(activate=True), "action_suspend"),
             "action_reset_to_draft": on(lambda: fresh_backend(activate=True), "action_reset_to_draft"),
@@ -656,6 +671,9 @@ def build_cells(world):
             ),
             "action_open_health_exceptions": on(seeded_flow, "action_open_health_exceptions"),
             "action_open_health_waiting": on(seeded_flow, "action_open_health_waiting"),
+            "action_open_recent_messages": on(seeded_flow, "action_open_recent_messages"),
+            "action_open_sla_breaches": on(seeded_flow, "action_open_sla_breaches"),
+            "action_open_trends": on(seeded_flow, "action_open_trends"),
             "action_deprecate": on(
                 lambda: scene.flow(a1["backend_id"], code=scene.unique("acm.d")), "action_deprecate"
             ),
@@ -727,6 +745,15 @@ def build_cells(world):
             "unlink": on(seed(health_id), "unlink"),
             "action_open_health_exceptions": on(seed(health_id), "action_open_health_exceptions"),
             "action_open_health_waiting": on(seed(health_id), "action_open_health_waiting"),
+            "action_open_recent_messages": on(seed(health_id), "action_open_recent_messages"),
+            "action_open_trends": on(seed(health_id), "action_open_trends"),
+        },
+        # A trend row is its message (same id).
+        "integration.message.trend": {
+            "write": on(seed(message_done), "write", {"latency": 0}),
+            "create": creating(lambda: {"message_id": message_done}),
+            "unlink": on(seed(message_done), "unlink"),
+            "action_open_message": on(seed(message_done), "action_open_message"),
         },
         "integration.reconciliation": {
             "write": on(seed(reconciliation_id), "write", {"state": "to_review"}),
@@ -781,6 +808,7 @@ def build_cells(world):
         "integration.message": message_done,
         "integration.message.audit": audit_id,
         "integration.message.link": link_id,
+        "integration.message.trend": message_done,
         "integration.plant.health": health_id,
         "integration.reconciliation": reconciliation_id,
         "integration.reconciliation.line": line_id,
