@@ -23,6 +23,8 @@
         "views/integration_plant_health_views.xml",
         "views/integration_message_trend_views.xml",
         "views/res_users_views.xml",
+        "views/res_partner_views.xml",
+        "views/stock_picking_views.xml",
         "views/integration_reconciliation_views.xml",
         "views/integration_menus.xml",
     ],

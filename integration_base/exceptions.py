@@ -15,7 +15,17 @@ from odoo.exceptions import UserError
 
 
 class IntegrationBusinessError(UserError):
-    """The message does not fit the business state; a functional user must act."""
+    """The message does not fit the business state; a functional user must act.
+
+    ``records`` (optional: a recordset, or a list of records of several
+    models) are the Odoo records the refusal concerns, such as the order a
+    confirmation was refused for. The dispatcher links them to the message
+    after the attempt is rolled back, so that they show the failure.
+    """
+
+    def __init__(self, message, records=None):
+        super().__init__(message)
+        self.records = records
 
 
 class MissingMappingError(IntegrationBusinessError):

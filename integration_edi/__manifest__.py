@@ -7,6 +7,10 @@
     "author": "Integration Suite",
     "license": "LGPL-3",
     "depends": ["integration_base", "sale_management", "purchase", "stock"],
-    "data": ["views/integration_backend_views.xml"],
+    "data": [
+        "views/integration_backend_views.xml",
+        "views/sale_order_views.xml",
+        "views/account_move_views.xml",
+    ],
     "installable": True,
 }

@@ -15,6 +15,7 @@
         "views/integration_backend_views.xml",
         "views/mes_quality_hold_views.xml",
         "views/mrp_production_views.xml",
+        "views/mrp_workorder_views.xml",
     ],
     "demo": ["demo/integration_mes_demo.xml"],
     "installable": True,

@@ -8,6 +8,7 @@ from . import integration_message
 from . import integration_message_audit
 from . import integration_dispatcher
 from . import integration_message_link
+from . import integration_record_mixin
 from . import integration_delivery_attempt
 from . import integration_event
 from . import integration_subscription
@@ -24,3 +25,5 @@ from . import integration_reconciliation_processor
 from . import integration_processor_stock_snapshot
 from . import integration_plant_health
 from . import integration_message_trend
+from . import res_partner
+from . import stock_picking

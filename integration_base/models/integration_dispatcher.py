@@ -426,7 +426,14 @@ class IntegrationDispatcher(models.AbstractModel):
     # ------------------------------------------------------------------
 
     def _settle_failure(self, message, error, started_at):
-        """Record why a message failed, after its attempt was rolled back, and commit."""
+        """Record why a message failed, after its attempt was rolled back, and commit.
+
+        The records a business error names (the order a refused confirmation
+        was about) are linked to the message although the attempt was undone,
+        so that they show the failure.
+        """
+        if getattr(error, "records", None):
+            message._link_records(error.records)
         kind, error = self._classify(message, error)
         if kind == "business":
             message._mark_exception(error, started_at)
@@ -437,16 +444,19 @@ class IntegrationDispatcher(models.AbstractModel):
     def _commit_outcome(self, message):
         """Commit where a message ended; when it waits for a person, tell its contract's owner.
 
-        The owner's activities are brought up to date in a transaction of their
-        own: two drains parking messages of one contract at once may collide
-        on its activity, and the loser leaves it to the other one and to the
-        health cron.
+        The records it concerns get one note in their chatter the first time
+        it waits for a person (not again when a retry fails the same way).
+        The owner's activities and those notes are brought up to date in a
+        transaction of their own: two drains parking messages of one contract
+        at once may collide on its activity, and the loser leaves it to the
+        other one and to the health cron.
         """
         cr = message.env.cr
         cr.commit()
         if message.state not in ("exception", "dead"):
             return
         try:
+            message.env["integration.record.mixin"]._note_integration_failures(message)
             message.flow_id._alert_waiting_messages()
             cr.commit()
         except CONCURRENCY_ERRORS:

@@ -167,6 +167,11 @@ class IntegrationMessage(models.Model):
     exception_since = fields.Datetime(
         readonly=True, help="When the message was parked in exception, waiting for someone."
     )
+    failure_noted = fields.Boolean(
+        readonly=True,
+        help="The records this message concerns were told in their chatter that it waits for a "
+        "person; they are told once, not again when a retry fails the same way.",
+    )
     delivery_attempt_ids = fields.One2many(
         "integration.delivery.attempt", "message_id", string="Delivery Attempts", readonly=True
     )
@@ -463,6 +468,7 @@ class IntegrationMessage(models.Model):
             message = self._store_pending(flow, record, values, error)
             flow._alert_waiting_messages()
         message._link_records(record)
+        self.env["integration.record.mixin"]._note_integration_failures(message)
         return message
 
     def _store_pending(self, flow, record, values, error):
@@ -522,10 +528,28 @@ class IntegrationMessage(models.Model):
         return self.browse([row[0] for row in self.env.cr.fetchall()])
 
     def _link_records(self, records):
+        """Link the records this message concerns: those it made or changed, or those it failed for.
+
+        ``records`` is a recordset or a list of records of several models. Each
+        is linked once however often it is named (a retried message fails for
+        the same order again), and records that do not exist (made by an
+        attempt that was rolled back) are left out.
+        """
         if not records:
             return
-        self.env["integration.message.link"].sudo().create(
-            [{"message_id": self.id, "res_model": record._name, "res_id": record.id} for record in records]
+        self.ensure_one()
+        named = {}
+        for record in records:
+            named.setdefault(record._name, set()).update(record.ids)
+        Link = self.env["integration.message.link"].sudo()
+        linked = {(link.res_model, link.res_id) for link in Link.search([("message_id", "=", self.id)])}
+        Link.create(
+            [
+                {"message_id": self.id, "res_model": model, "res_id": res_id}
+                for model, ids in named.items()
+                for res_id in self.env[model].sudo().browse(sorted(ids)).exists().ids
+                if (model, res_id) not in linked
+            ]
         )
 
     def _delivery_request(self, payload):

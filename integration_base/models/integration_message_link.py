@@ -3,7 +3,7 @@ from odoo import api, fields, models
 
 
 class IntegrationMessageLink(models.Model):
-    """An Odoo record that a message created or changed, for traceability both ways."""
+    """An Odoo record that a message created or changed, or failed for: traceability both ways."""
 
     _name = "integration.message.link"
     _description = "Integration Message Record"
@@ -15,6 +15,9 @@ class IntegrationMessageLink(models.Model):
     record_ref = fields.Reference(
         selection="_selection_record_ref", compute="_compute_record_ref", string="Record"
     )
+
+    # Records ask which messages concern them, for one model and a set of ids at a time.
+    _record_idx = models.Index("(res_model, res_id)")
 
     @api.model
     def _selection_record_ref(self):

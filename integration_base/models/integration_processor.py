@@ -1,7 +1,9 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from odoo import _, models
+from odoo.exceptions import UserError
 
 from ..exceptions import IntegrationBusinessError
 
@@ -46,6 +48,22 @@ class IntegrationProcessor(models.AbstractModel):
         raise IntegrationBusinessError(
             _("Contract %s does not know how to build its messages from events.", flow.display_name)
         )
+
+    @contextmanager
+    def _concerning(self, records):
+        """Name ``records`` on any refusal raised inside the block.
+
+        ``with self._concerning(order): ...`` once the order is found: when
+        applying the message then fails for a business reason (a cancelled
+        order, a missing mapping, Odoo refusing the change), the dispatcher
+        links the order to the message although the attempt is rolled back, so
+        that the order shows the refusal (see ``IntegrationBusinessError.records``).
+        """
+        try:
+            yield
+        except UserError as error:
+            error.records = [*(getattr(error, "records", None) or ()), *records]
+            raise
 
     def _parse_datetime(self, value, what):
         """The ISO 8601 date and time ``value`` of a payload, in UTC without time zone as Odoo stores it.

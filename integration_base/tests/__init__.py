@@ -6,3 +6,4 @@ from . import test_health
 from . import test_metrics
 from . import test_reconciliation
 from . import test_message_trend
+from . import test_record_state

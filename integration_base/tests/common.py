@@ -90,3 +90,76 @@ class LocalPartnerMixin:
         if urlsplit(request.url).hostname == HOST:
             return _super_send(session, request, **kwargs)
         return super()._request_handler(session, request, **kwargs)
+
+
+# What the warning above a record's form reads.
+INTEGRATION_STATE_FIELDS = ("integration_attention_count", "integration_attention_reason")
+
+
+class RecordStateMixin:
+    """What a business record shows of its integration state, and to whom."""
+
+    def _integration_notes(self, record):
+        record.invalidate_recordset(["message_ids"])
+        return record.message_ids.filtered(lambda m: "Integration:" in str(m.body))
+
+    def assertIntegrationState(self, record, count, attention, reason=None):
+        record.invalidate_recordset()
+        self.assertEqual(
+            (record.integration_message_count, record.integration_attention_count), (count, attention)
+        )
+        for words in [reason] if reason else []:
+            self.assertIn(words, record.integration_attention_reason)
+
+    def assertFormOpens(self, record, user, view_xmlid):
+        """``user`` opens the form of ``record``: it loads with its warning, no AccessError.
+
+        The smart buttons to the messages are there for integration users only.
+        Returns what the form reads of the integration state.
+        """
+        view = self.env.ref(view_xmlid)
+        form = record.with_user(user).get_views([(view.id, "form")])
+        arch = form["views"]["form"]["arch"]
+        self.assertIn('name="integration_attention_reason"', arch)
+        self.assertIn("integration_attention_count", form["models"][record._name]["fields"])
+        reads_messages = user.has_group("integration_base.group_integration_user")
+        self.assertEqual('name="action_open_integration_messages"' in arch, reads_messages)
+        self.assertEqual('name="action_open_integration_attention"' in arch, reads_messages)
+        [values] = record.with_user(user).web_read(
+            {name: {} for name in ("integration_message_count", *INTEGRATION_STATE_FIELDS)}
+        )
+        return values
+
+    def _messages_of_action(self, action):
+        """The messages the list opened by ``action`` (a smart button's) shows."""
+        self.assertEqual(action["res_model"], "integration.message")
+        return self.env["integration.message"].search(action["domain"])
+
+
+class RecordStateCase(RecordStateMixin, IntegrationCase):
+    """Messages about business records, parked by the engine's own path.
+
+    The contract ``test.record`` is outbound and has no processor, so an event
+    about any record stores a message that cannot be built: it waits in
+    exception, linked to its record, and fails the same way when retried.
+    """
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.record_backend = cls._create_backend("records", plant=cls.plant_a)
+        cls.record_backend.action_activate()
+        cls.record_flow = cls.env["integration.flow"].create(
+            {
+                "name": "Record",
+                "code": "test.record",
+                "backend_id": cls.record_backend.id,
+                "direction": "outbound",
+                "owner_id": cls.integration_manager.id,
+            }
+        )
+        cls.record_flow.action_activate()
+
+    def _park(self, record):
+        """An event about ``record`` whose message cannot be built: it waits in exception."""
+        return self.env["integration.message"]._ingest_event(self.record_flow, "test.record.changed", record)

@@ -3,7 +3,9 @@ from odoo import fields, models
 
 
 class MaintenanceEquipment(models.Model):
-    _inherit = "maintenance.equipment"
+    """Equipment belongs to a plant, and shows the CMMS messages about it."""
+
+    _inherit = ["maintenance.equipment", "integration.record.mixin"]
 
     warehouse_id = fields.Many2one(
         "stock.warehouse",

@@ -1,1 +1,2 @@
 from . import test_edi_backend
+from . import test_edi_record_state

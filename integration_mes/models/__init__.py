@@ -1,6 +1,7 @@
 from . import integration_backend
 from . import mes_quality_hold
 from . import mrp_production
+from . import mrp_workorder
 from . import mrp_workcenter_productivity
 from . import stock_move
 from . import mes_production_order_processor

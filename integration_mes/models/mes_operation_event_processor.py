@@ -18,8 +18,13 @@ class MesOperationEventProcessor(models.AbstractModel):
     _description = "MES: operation event"
 
     def _process_inbound(self, message, payload):
+        production = self.env["mrp.production"]._mes_find(message.backend_id, payload["order_ref"])
+        # A refusal from here on shows on the order (and on the work order it names).
+        with self._concerning(production):
+            return self._apply_event(message, payload, production)
+
+    def _apply_event(self, message, payload, production):
         backend = message.backend_id
-        production = self.env["mrp.production"]._mes_find(backend, payload["order_ref"])
         workorder = self._workorder(backend, production, payload)
         at = self._parse_datetime(payload["at"], "event time")
         action = payload["action"]
@@ -30,7 +35,8 @@ class MesOperationEventProcessor(models.AbstractModel):
                     wo=workorder.display_name,
                     state=workorder.state,
                     action=action,
-                )
+                ),
+                records=workorder,
             )
         if action in ("start", "resume"):
             workorder.button_start()

@@ -20,8 +20,13 @@ class MesProductionConfirmationProcessor(models.AbstractModel):
     _description = "MES: production confirmation"
 
     def _process_inbound(self, message, payload):
+        production = self.env["mrp.production"]._mes_find(message.backend_id, payload["order_ref"])
+        # A refusal from here on shows on the order, although nothing of it is applied.
+        with self._concerning(production):
+            return self._confirm(message, payload, production)
+
+    def _confirm(self, message, payload, production):
         backend = message.backend_id
-        production = self.env["mrp.production"]._mes_find(backend, payload["order_ref"])
         if production.state not in ("confirmed", "progress", "to_close"):
             raise IntegrationBusinessError(
                 _(

@@ -32,7 +32,8 @@ class MesQualityHoldProcessor(models.AbstractModel):
         production = self.env["mrp.production"]
         if payload.get("order_ref"):
             production = production._mes_find(backend, payload["order_ref"])
-        lot = self._lot(backend, payload.get("lot"))
+        with self._concerning(production):
+            lot = self._lot(backend, payload.get("lot"))
         hold = Hold.create(
             {
                 "name": payload["hold_id"],

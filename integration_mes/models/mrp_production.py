@@ -13,9 +13,12 @@ MES_OPEN_STATES = ("confirmed", "progress", "to_close")
 
 
 class MrpProduction(models.Model):
-    """Manufacturing orders announce their life to the MES and respect its quality holds."""
+    """Manufacturing orders announce their life to the MES and respect its quality holds.
 
-    _inherit = "mrp.production"
+    Their form shows their messages and warns while one of them is not going through.
+    """
+
+    _inherit = ["mrp.production", "integration.record.mixin"]
 
     mes_hold_ids = fields.One2many("mes.quality.hold", "production_id", string="MES Quality Holds")
     mes_on_hold = fields.Boolean(

@@ -6,3 +6,4 @@ from . import test_monitoring
 from . import test_hostile_input
 from . import test_multi_company
 from . import test_reliability_findings
+from . import test_record_state
