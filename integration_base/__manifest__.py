@@ -28,6 +28,8 @@
         "views/integration_reconciliation_views.xml",
         "views/integration_menus.xml",
     ],
+    # Steps the connectors' browser tours share (tests only).
+    "assets": {"web.assets_tests": ["integration_base/static/tests/tours/**/*"]},
     "installable": True,
     "application": True,
 }

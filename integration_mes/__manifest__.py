@@ -18,5 +18,7 @@
         "views/mrp_workorder_views.xml",
     ],
     "demo": ["demo/integration_mes_demo.xml"],
+    # The browser tours of users' journeys (tests only).
+    "assets": {"web.assets_tests": ["integration_mes/static/tests/tours/**/*"]},
     "installable": True,
 }

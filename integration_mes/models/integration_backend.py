@@ -77,5 +77,8 @@ class IntegrationBackend(models.Model):
         flows = self._install_contracts("integration_mes", MES_CONTRACTS)
         action = self.env["ir.actions.act_window"]._for_xml_id("integration_base.integration_flow_action")
         action["domain"] = [("backend_id", "=", self.id)]
+        # Every contract of the backend, the drafts just added among them: not the action's
+        # default filter, which shows only those in force (an empty list at this point).
+        action["context"] = {}
         self.message_post(body=_("MES contracts added: %s", ", ".join(flows.mapped("code")) or _("none")))
         return action
