@@ -28,6 +28,14 @@ class IntegrationBusinessError(UserError):
         self.records = records
 
 
+class DefinitiveBusinessError(IntegrationBusinessError):
+    """The message can never be applied as it is: retrying it unchanged fails the same way.
+
+    For example, a confirmation for an order that was cancelled. The message
+    offers no retry until its payload is corrected; people cancel it instead.
+    """
+
+
 class MissingMappingError(IntegrationBusinessError):
     """An external code has no canonical mapping yet.
 

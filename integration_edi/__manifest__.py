@@ -5,7 +5,10 @@
     "version": "19.0.1.0.0",
     "category": "Sales",
     "author": "Integration Suite",
+    "maintainers": ["integration-suite"],
+    "website": "https://github.com/integration-suite",
     "license": "LGPL-3",
+    "development_status": "Alpha",
     "depends": ["integration_base", "sale_management", "purchase", "stock"],
     "data": [
         "views/integration_backend_views.xml",

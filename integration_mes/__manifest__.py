@@ -5,7 +5,10 @@
     "version": "19.0.1.0.0",
     "category": "Manufacturing",
     "author": "Integration Suite",
+    "maintainers": ["integration-suite"],
+    "website": "https://github.com/integration-suite",
     "license": "LGPL-3",
+    "development_status": "Alpha",
     "depends": ["integration_base", "mrp"],
     "data": [
         "security/ir.model.access.csv",

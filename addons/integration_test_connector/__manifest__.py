@@ -5,8 +5,13 @@
     "version": "19.0.1.0.0",
     "category": "Hidden/Tests",
     "author": "Integration Suite",
+    "maintainers": ["integration-suite"],
+    "website": "https://github.com/integration-suite",
     "license": "LGPL-3",
+    "development_status": "Alpha",
     "depends": ["integration_base"],
+    # What its tests import: the reference webhook signer, the OpenAPI checker, a frozen clock.
+    "external_dependencies": {"python": ["freezegun", "openapi-spec-validator", "standardwebhooks"]},
     "data": ["data/integration_event_data.xml"],
     "installable": True,
 }

@@ -13,6 +13,7 @@ from . import integration_delivery_attempt
 from . import integration_event
 from . import integration_subscription
 from . import integration_mapping
+from . import integration_missing_mapping
 from . import res_users
 from . import integration_credential
 from . import integration_webhook

@@ -2,7 +2,7 @@
 import re
 from datetime import timedelta
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import file_open, ormcache
 
@@ -41,7 +41,9 @@ class IntegrationBackend(models.Model):
     # and the owner are people, who may serve several companies: not checked).
     _check_company_auto = True
 
-    name = fields.Char(required=True, tracking=True)
+    name = fields.Char(
+        required=True, tracking=True, help="The system as people call it, for example 'Plant A MES'."
+    )
     code = fields.Char(
         required=True,
         tracking=True,
@@ -66,6 +68,7 @@ class IntegrationBackend(models.Model):
         required=True,
         default=lambda self: self.env.company,
         tracking=True,
+        help="The company whose records the backend's messages create and change.",
     )
     warehouse_id = fields.Many2one(
         "stock.warehouse",
@@ -79,6 +82,8 @@ class IntegrationBackend(models.Model):
         required=True,
         default="test",
         tracking=True,
+        help="Which installation of the external system this backend talks to: messages of a test system "
+        "never reach production records.",
     )
     state = fields.Selection(
         [("draft", "Draft"), ("active", "Active"), ("suspended", "Suspended")],
@@ -91,14 +96,15 @@ class IntegrationBackend(models.Model):
     )
     owner_id = fields.Many2one(
         "res.users",
-        string="Owner",
         required=True,
         default=lambda self: self.env.user,
         tracking=True,
         help="The person accountable for this connection, who is alerted when it fails.",
     )
-    active = fields.Boolean(default=True, tracking=True)
-    note = fields.Html()
+    active = fields.Boolean(
+        default=True, tracking=True, help="Archive a backend that is no longer used: its messages are kept."
+    )
+    note = fields.Html(help="What the system is, who runs it and how to reach them.")
     auth_method = fields.Selection(
         [("hmac", "HMAC signature"), ("token", "Bearer token")],
         string="Inbound Authentication",
@@ -109,12 +115,14 @@ class IntegrationBackend(models.Model):
         "API token, both kept in the backend's credentials.",
     )
     signature_tolerance_seconds = fields.Integer(
+        aggregator=None,
         string="Signature Tolerance (s)",
         default=300,
         tracking=True,
         help="Signed calls whose timestamp is further than this from now are refused.",
     )
     max_body_bytes = fields.Integer(
+        aggregator=None,
         string="Max Body (bytes)",
         default=1024 * 1024,
         tracking=True,
@@ -126,18 +134,26 @@ class IntegrationBackend(models.Model):
         help="Where outbound messages are delivered, for example https://mes.plant-a.example/api.",
     )
     connect_timeout = fields.Float(
-        default=5.0, tracking=True, help="Seconds to wait for the connection when delivering a message."
+        aggregator=None,
+        default=5.0,
+        tracking=True,
+        help="Seconds to wait for the connection when delivering a message.",
     )
     read_timeout = fields.Float(
-        default=30.0, tracking=True, help="Seconds to wait for the answer when delivering a message."
+        aggregator=None,
+        default=30.0,
+        tracking=True,
+        help="Seconds to wait for the answer when delivering a message.",
     )
     rate_limit_per_minute = fields.Integer(
+        aggregator=None,
         string="Rate Limit (per minute)",
         default=600,
         tracking=True,
         help="Inbound calls accepted per minute before the system is asked to slow down. 0: no limit.",
     )
     dispatch_jobs = fields.Integer(
+        aggregator=None,
         string="Parallel Dispatch Jobs",
         default=2,
         tracking=True,
@@ -147,7 +163,6 @@ class IntegrationBackend(models.Model):
     )
     technical_user_id = fields.Many2one(
         "res.users",
-        string="Technical User",
         required=True,
         default=lambda self: self.env.ref(
             "integration_base.user_integration_engine", raise_if_not_found=False
@@ -157,18 +172,40 @@ class IntegrationBackend(models.Model):
         "create or change name it in their audit trail. It acts with full rights, within the backend's "
         "company.",
     )
-    flow_ids = fields.One2many("integration.flow", "backend_id", string="Flows")
+    flow_ids = fields.One2many(
+        "integration.flow",
+        "backend_id",
+        string="Flows",
+        help="The message contracts this backend exchanges, every version.",
+    )
     credential_ids = fields.One2many(
         "integration.credential",
         "backend_id",
         string="Credentials",
         groups="integration_base.group_integration_manager",  # those who may read credentials
+        help="The keys and tokens of the backend, encrypted at rest and never shown again (managers only).",
     )
-    pending_count = fields.Integer(compute="_compute_message_counts", help="Received, queued or processing.")
-    exception_count = fields.Integer(compute="_compute_message_counts", help="Waiting for someone to act.")
-    failed_count = fields.Integer(compute="_compute_message_counts", help="Failed and retrying, or dead.")
+    pending_count = fields.Integer(
+        string="In Progress",
+        compute="_compute_message_counts",
+        help="Messages on their way: received, queued or processing.",
+    )
+    exception_count = fields.Integer(
+        compute="_compute_message_counts",
+        help="Messages waiting for a person to act: in exception, or dead after their retries.",
+    )
+    failed_count = fields.Integer(
+        string="Retrying",
+        compute="_compute_message_counts",
+        help="Messages that failed for a technical reason and retry by themselves at the time shown.",
+    )
     done_count = fields.Integer(
         string="Done (24 h)", compute="_compute_message_counts", help="Messages done in the last 24 hours."
+    )
+
+    configuration_warning = fields.Text(
+        compute="_compute_configuration_warning",
+        help="What is missing for the backend to work both ways, in words: shown on its form.",
     )
 
     _code_unique = models.Constraint(
@@ -187,6 +224,40 @@ class IntegrationBackend(models.Model):
                    hits integer NOT NULL,
                    PRIMARY KEY (bucket, window_start))"""
         )
+
+    @api.depends("state", "outbound_url", "auth_method", "flow_ids.direction", "flow_ids.state")
+    def _compute_configuration_warning(self):
+        """Say what an administrator forgot before a plant finds out (messages parked, calls refused).
+
+        Credentials are read with sudo: everyone who sees the backend may learn
+        that a key is missing, never what a key is.
+        """
+        kinds = dict(self.env["integration.credential"]._fields["kind"]._description_selection(self.env))
+        for backend in self:
+            problems = []
+            outbound = backend.flow_ids.filtered(lambda f: f.direction == "outbound" and f.state == "active")
+            if outbound and not backend.outbound_url:
+                problems.append(
+                    self.env._(
+                        "%(count)s outbound contract(s) are active but there is no Outbound URL: their "
+                        "messages wait in exception until you set one.",
+                        count=len(outbound),
+                    )
+                )
+            inbound_keys = backend.sudo().credential_ids.filtered(
+                lambda c, b=backend: c.kind == b.auth_method
+                and c.usage in ("inbound", "both")
+                and c.has_secret
+            )
+            if not inbound_keys:
+                problems.append(
+                    self.env._(
+                        "No %(kind)s credential for inbound calls: the plant system's calls are refused "
+                        "until a manager adds one (Credentials tab).",
+                        kind=kinds.get(backend.auth_method, backend.auth_method),
+                    )
+                )
+            backend.configuration_warning = "\n".join(problems) or False
 
     def _compute_message_counts(self):
         """Counts of the messages that are not over yet, and of those done in the last 24 hours.
@@ -210,8 +281,10 @@ class IntegrationBackend(models.Model):
                 return sum(counts.get((backend_id, state), 0) for state in states)
 
             backend.pending_count = count("received", "queued", "processing")
-            backend.exception_count = count("exception")
-            backend.failed_count = count("failed", "dead")
+            # The same words as everywhere: exceptions wait for a person (dead ones too),
+            # failed ones retry by themselves.
+            backend.exception_count = count("exception", "dead")
+            backend.failed_count = count("failed")
             backend.done_count = done.get(backend, 0)
 
     def _done_today_domain(self):
@@ -246,18 +319,20 @@ class IntegrationBackend(models.Model):
     def _check_limits(self):
         for backend in self:
             if backend.connect_timeout <= 0 or backend.read_timeout <= 0:
-                raise ValidationError(_("Timeouts of backend %s must be positive.", backend.name))
+                raise ValidationError(self.env._("Timeouts of backend %s must be positive.", backend.name))
             if backend.rate_limit_per_minute < 0:
-                raise ValidationError(_("The rate limit of backend %s cannot be negative.", backend.name))
+                raise ValidationError(
+                    self.env._("The rate limit of backend %s cannot be negative.", backend.name)
+                )
             if backend.dispatch_jobs < 1:
-                raise ValidationError(_("Backend %s needs at least one dispatch job.", backend.name))
+                raise ValidationError(self.env._("Backend %s needs at least one dispatch job.", backend.name))
 
     @api.constrains("code")
     def _check_code(self):
         for backend in self:
             if not BACKEND_CODE_PATTERN.match(backend.code or ""):
                 raise ValidationError(
-                    _(
+                    self.env._(
                         "Backend code '%(code)s' is not valid: use 2 to 63 lower-case "
                         "letters, digits, '-' or '_', starting with a letter or digit.",
                         code=backend.code,
@@ -269,7 +344,7 @@ class IntegrationBackend(models.Model):
         for backend in self:
             if backend._is_plant_bound() and not backend.warehouse_id:
                 raise ValidationError(
-                    _(
+                    self.env._(
                         "Backend '%(name)s' is a %(type)s, which runs at one plant: choose its plant.",
                         name=backend.name,
                         type=dict(self._fields["system_type"].selection)[backend.system_type],
@@ -308,7 +383,7 @@ class IntegrationBackend(models.Model):
         """
         self.ensure_one()
         if not self.env.user.has_group("integration_base.group_integration_operator"):
-            raise AccessError(_("Only Integration Operators can submit messages."))
+            raise AccessError(self.env._("Only Integration Operators can submit messages."))
         self.check_access("read")
         message, created = (
             self.env["integration.message"]
@@ -336,6 +411,8 @@ class IntegrationBackend(models.Model):
         created = Flow
         for contract in contracts:
             values = dict(contract)
+            # Connectors name their contracts with _lt(): the drafts take the user's language.
+            values["name"] = self.env._(values["name"])
             with file_open(f"{module}/data/contracts/{values.pop('schema_file')}") as schema:
                 values["schema"] = schema.read()
             exists = Flow.search_count(
@@ -376,7 +453,7 @@ class IntegrationBackend(models.Model):
         credential = self._get_credential(kind, "outbound")
         if not credential:
             raise IntegrationBusinessError(
-                _(
+                self.env._(
                     "Backend %(backend)s has no %(kind)s credential to deliver with.",
                     backend=self.display_name,
                     kind=kind,
@@ -413,7 +490,7 @@ class IntegrationBackend(models.Model):
         """Put the backends in service; they then accept and send messages."""
         for backend in self:
             if backend.state == "active":
-                raise UserError(_("Backend '%s' is already active.", backend.name))
+                raise UserError(self.env._("Backend '%s' is already active.", backend.name))
         self.write({"state": "active"})
         # Messages kept while the backend was out of service go on.
         self.env["integration.dispatcher"]._schedule(self)

@@ -4,7 +4,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 from functools import lru_cache
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, config
 
@@ -63,9 +63,19 @@ class IntegrationCredential(models.Model):
     _inherit = ["mail.thread"]
     _order = "backend_id, kind, usage"
 
-    backend_id = fields.Many2one("integration.backend", required=True, ondelete="cascade", index=True)
-    company_id = fields.Many2one(related="backend_id.company_id", store=True)
-    warehouse_id = fields.Many2one(related="backend_id.warehouse_id", store=True, string="Plant")
+    backend_id = fields.Many2one(
+        "integration.backend",
+        required=True,
+        ondelete="cascade",
+        index=True,
+        help="The backend whose calls or deliveries the credential signs.",
+    )
+    company_id = fields.Many2one(
+        related="backend_id.company_id", store=True, help="The company of the backend."
+    )
+    warehouse_id = fields.Many2one(
+        related="backend_id.warehouse_id", store=True, string="Plant", help="The plant of the backend."
+    )
     kind = fields.Selection(
         [
             ("hmac", "HMAC signing key"),
@@ -75,6 +85,7 @@ class IntegrationCredential(models.Model):
         ],
         required=True,
         tracking=True,
+        help="What the secret is: an HMAC key signs requests, a token or password is sent with them.",
     )
     usage = fields.Selection(
         [
@@ -96,9 +107,18 @@ class IntegrationCredential(models.Model):
         string="New Secret",
         help="Write-only: type a new value to replace the secret. It is never shown again.",
     )
-    has_secret = fields.Boolean(readonly=True, copy=False)
-    rotated_at = fields.Datetime(string="Last Replaced", readonly=True, copy=False, tracking=True)
+    has_secret = fields.Boolean(
+        readonly=True, copy=False, help="A secret is stored (encrypted); it is never shown again."
+    )
+    rotated_at = fields.Datetime(
+        string="Last Replaced",
+        readonly=True,
+        copy=False,
+        tracking=True,
+        help="When the secret was last replaced.",
+    )
     overlap_hours = fields.Integer(
+        aggregator=None,
         default=24,
         tracking=True,
         help="How long the previous secret stays valid after a new one is set.",
@@ -155,8 +175,8 @@ class IntegrationCredential(models.Model):
             )
             credential.write({"has_secret": True, "rotated_at": now, "previous_valid_until": valid_until})
             credential.message_post(
-                body=_("Secret replaced by %(user)s.", user=self.env.user.name)
-                + (_(" The previous one is accepted until %s.", valid_until) if valid_until else "")
+                body=self.env._("Secret replaced by %(user)s.", user=self.env.user.name)
+                + (self.env._(" The previous one is accepted until %s.", valid_until) if valid_until else "")
             )
             _logger.info("credential %s of backend %s replaced", credential.kind, credential.backend_id.code)
         # The value written stays in the cache, where the form's save would read it back
@@ -179,7 +199,14 @@ class IntegrationCredential(models.Model):
         self.ensure_one()
         current = self._fetch_ciphertexts()[0]
         if not current:
-            raise UserError(_("Backend %s has no %s configured.", self.backend_id.display_name, self.kind))
+            kinds = dict(self._fields["kind"]._description_selection(self.env))
+            raise UserError(
+                self.env._(
+                    "Backend %(backend)s has no %(kind)s configured.",
+                    backend=self.backend_id.display_name,
+                    kind=kinds[self.kind],
+                )
+            )
         with secret_box() as box:
             return box.decrypt(current)
 

@@ -15,14 +15,32 @@ class IntegrationDeliveryAttempt(models.Model):
     _order = "attempted_at desc, id desc"
     _rec_name = "attempted_at"
 
-    message_id = fields.Many2one("integration.message", required=True, ondelete="cascade", index=True)
-    backend_id = fields.Many2one(related="message_id.backend_id", store=True)
-    company_id = fields.Many2one(related="message_id.company_id", store=True)
-    warehouse_id = fields.Many2one(related="message_id.warehouse_id", store=True, string="Plant")
-    attempted_at = fields.Datetime(required=True, default=fields.Datetime.now)
-    url = fields.Char(string="URL")
-    status_code = fields.Integer(help="The HTTP status answered; 0 when no answer came.")
-    latency_ms = fields.Integer(string="Latency (ms)")
+    message_id = fields.Many2one(
+        "integration.message",
+        required=True,
+        ondelete="cascade",
+        index=True,
+        help="The outbound message this attempt tried to deliver.",
+    )
+    backend_id = fields.Many2one(
+        related="message_id.backend_id", store=True, help="The backend the message was sent to."
+    )
+    company_id = fields.Many2one(
+        related="message_id.company_id", store=True, help="The company of the backend."
+    )
+    warehouse_id = fields.Many2one(
+        related="message_id.warehouse_id", store=True, string="Plant", help="The plant of the backend."
+    )
+    attempted_at = fields.Datetime(
+        required=True, default=fields.Datetime.now, help="When the request was sent."
+    )
+    url = fields.Char(string="URL", help="Where the request was sent.")
+    status_code = fields.Integer(aggregator=None, help="The HTTP status answered; 0 when no answer came.")
+    latency_ms = fields.Integer(
+        aggregator="avg",
+        string="Latency (ms)",
+        help="Milliseconds from sending the request to its answer (or to giving up on it).",
+    )
     outcome = fields.Selection(
         [("delivered", "Delivered"), ("retry", "Will retry"), ("refused", "Refused")],
         required=True,
@@ -30,8 +48,8 @@ class IntegrationDeliveryAttempt(models.Model):
     )
     error = fields.Char(help="Why no answer came (timeout, connection refused...).")
     # The partner's raw answer may hold its internals (an error page, a stack trace, data):
-    # for the operators who resolve refused deliveries; the message's reason says it in words.
+    # for the managers who configure the integration; the message's reason says it in words.
     response_excerpt = fields.Text(
-        groups="integration_base.group_integration_operator",
-        help="The beginning of the answer's body, as the partner sent it (operators only).",
+        groups="integration_base.group_integration_manager",
+        help="The beginning of the answer's body, as the partner sent it (managers only).",
     )

@@ -4,7 +4,7 @@ import uuid
 
 from markupsafe import Markup
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from .integration_backend import BACKEND_CODE_PATTERN
@@ -33,27 +33,45 @@ class IntegrationEvent(models.Model):
     _description = "Integration Event"
     _order = "code"
 
-    name = fields.Char(required=True, translate=True)
+    name = fields.Char(
+        required=True,
+        translate=True,
+        help="The event as people call it, for example 'Manufacturing order confirmed'.",
+    )
     code = fields.Char(
         required=True,
         help="Identifies the event in code, for example 'mrp.production.confirmed'.",
     )
     model_id = fields.Many2one(
         "ir.model",
-        string="Model",
         required=True,
         ondelete="cascade",
         help="The records the event is about.",
     )
-    model = fields.Char(related="model_id.model", store=True, string="Model Name")
+    model = fields.Char(
+        related="model_id.model",
+        store=True,
+        string="Model Name",
+        help="The technical name of the model the event is about.",
+    )
     warehouse_field = fields.Char(
         string="Plant Field",
         help="Path from the record to its plant (a stock.warehouse), for example "
         "'picking_type_id.warehouse_id'. Then a backend bound to a plant only hears of "
         "that plant's records.",
     )
+    warehouse_field_label = fields.Char(
+        string="Plant From",
+        compute="_compute_warehouse_field_label",
+        help="The plant field in words: the labels of the fields from the record to its plant.",
+    )
     description = fields.Text(help="When the event is raised and what its messages carry.")
-    subscription_ids = fields.One2many("integration.subscription", "event_id", string="Subscriptions")
+    subscription_ids = fields.One2many(
+        "integration.subscription",
+        "event_id",
+        string="Subscriptions",
+        help="Who hears of the event: each subscription sends a message to its backends.",
+    )
     active = fields.Boolean(
         default=True,
         help="Archive the event to stop sending its messages, on purpose, without touching its "
@@ -62,12 +80,32 @@ class IntegrationEvent(models.Model):
 
     _code_unique = models.Constraint("UNIQUE(code)", "An event with this code already exists.")
 
+    @api.depends("model", "warehouse_field")
+    def _compute_warehouse_field_label(self):
+        for event in self:
+            event.warehouse_field_label = event._field_path_label(event.model, event.warehouse_field)
+
+    def _field_path_label(self, model_name, path):
+        """``picking_type_id.warehouse_id`` of a manufacturing order as "Operation Type > Warehouse"."""
+        if not path or model_name not in self.env:
+            return path or False
+        labels, model = [], self.env[model_name]
+        for name in path.split("."):
+            field = model._fields.get(name) if model is not None else None
+            if field is None:
+                return path  # a path Odoo cannot follow is shown as typed
+            labels.append(field._description_string(self.env))
+            model = self.env[field.comodel_name] if field.relational else None
+        return " > ".join(labels)
+
     @api.constrains("code")
     def _check_code(self):
         for event in self:
             if not BACKEND_CODE_PATTERN.match(event.code.replace(".", "_")):
                 raise ValidationError(
-                    _("Event code '%s' may hold lower-case letters, digits, '.', '-' and '_'.", event.code)
+                    self.env._(
+                        "Event code '%s' may hold lower-case letters, digits, '.', '-' and '_'.", event.code
+                    )
                 )
 
     @api.ondelete(at_uninstall=False)
@@ -79,7 +117,9 @@ class IntegrationEvent(models.Model):
         external_ids = self.sudo()._get_external_ids().values()
         if any(not xmlid.startswith("__") for xmlids in external_ids for xmlid in xmlids):
             raise UserError(
-                _("Events declared by a module cannot be deleted: archive them to stop their messages.")
+                self.env._(
+                    "Events declared by a module cannot be deleted: archive them to stop their messages."
+                )
             )
 
     @api.model
@@ -137,7 +177,7 @@ class IntegrationEvent(models.Model):
         )
         if "activity_ids" not in records._fields:
             return
-        note = _(
+        note = self.env._(
             "The change was saved, but the integration event %(code)s is not declared, so no external "
             "system was told. Ask an integration manager to restore the event (update the module "
             "that declares it).",

@@ -1,7 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from datetime import timedelta
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, ormcache
 
@@ -41,21 +41,43 @@ class IntegrationFlow(models.Model):
     _health_message_field = "flow_id"
     _rec_names_search = ["name", "code"]
 
-    name = fields.Char(required=True, tracking=True)
+    name = fields.Char(
+        required=True,
+        tracking=True,
+        help="The contract as people call it, for example 'Production confirmation'.",
+    )
     code = fields.Char(
         required=True,
         tracking=True,
         help="The message type, as it appears in URLs: for example 'production.confirmation'.",
     )
-    version = fields.Integer(required=True, default=1, tracking=True)
-    backend_id = fields.Many2one("integration.backend", required=True, ondelete="cascade", index=True)
-    company_id = fields.Many2one(related="backend_id.company_id", store=True)
-    warehouse_id = fields.Many2one(related="backend_id.warehouse_id", store=True, string="Plant")
+    version = fields.Integer(
+        aggregator=None,
+        required=True,
+        default=1,
+        tracking=True,
+        help="The version of the contract: a new version with a new schema can run beside the old one "
+        "until its sunset.",
+    )
+    backend_id = fields.Many2one(
+        "integration.backend",
+        required=True,
+        ondelete="cascade",
+        index=True,
+        help="The backend that exchanges these messages.",
+    )
+    company_id = fields.Many2one(
+        related="backend_id.company_id", store=True, help="The company of the backend."
+    )
+    warehouse_id = fields.Many2one(
+        related="backend_id.warehouse_id", store=True, string="Plant", help="The plant of the backend."
+    )
     direction = fields.Selection(
         [("inbound", "Inbound"), ("outbound", "Outbound")],
         required=True,
         default="inbound",
         tracking=True,
+        help="Inbound: the backend sends these messages to Odoo. Outbound: Odoo sends them to the backend.",
     )
     schema = fields.Text(
         string="JSON Schema",
@@ -77,6 +99,7 @@ class IntegrationFlow(models.Model):
         "for the next scheduled run.",
     )
     batch_interval_minutes = fields.Integer(
+        aggregator=None,
         string="Batch Every (minutes)",
         default=60,
         tracking=True,
@@ -88,18 +111,21 @@ class IntegrationFlow(models.Model):
         help="When the waiting messages of this batch contract are processed next; empty means now.",
     )
     sla_seconds = fields.Integer(
+        aggregator=None,
         string="SLA (seconds)",
         default=300,
         tracking=True,
         help="How long a message may take from arrival to done before it counts as late.",
     )
     retry_max = fields.Integer(
+        aggregator=None,
         string="Attempts",
         default=5,
         tracking=True,
         help="How many times a message is tried on technical errors before it is dead.",
     )
     retry_backoff_seconds = fields.Integer(
+        aggregator=None,
         string="Backoff (seconds)",
         default=30,
         tracking=True,
@@ -138,15 +164,18 @@ class IntegrationFlow(models.Model):
         default="draft",
         tracking=True,
         copy=False,
+        help="Draft: being written. Active: in force, messages are accepted or sent. Deprecated: still "
+        "accepted until its sunset. Retired: refused.",
     )
     sunset_date = fields.Date(
         tracking=True,
         help="A deprecated contract is refused after this date.",
     )
-    description = fields.Html()
+    description = fields.Html(help="What the messages mean for the business, and who sends them when.")
 
     # Reconciliation flows (processors inheriting integration.reconciliation.processor)
     reconciliation_threshold_percent = fields.Float(
+        aggregator=None,
         string="Alert Above (%)",
         default=0.0,
         tracking=True,
@@ -176,7 +205,7 @@ class IntegrationFlow(models.Model):
                 parse_schema(flow.schema)
             except ValueError as error:
                 raise ValidationError(
-                    _("Contract %(flow)s: %(error)s", flow=flow.display_name, error=error)
+                    self.env._("Contract %(flow)s: %(error)s", flow=flow.display_name, error=error)
                 ) from error
 
     @api.constrains("ordering_key_pointer", "idempotency_key_pointer")
@@ -185,13 +214,16 @@ class IntegrationFlow(models.Model):
             for pointer in (flow.ordering_key_pointer, flow.idempotency_key_pointer):
                 if pointer and not pointer.startswith("/"):
                     raise ValidationError(
-                        _("'%s' is not a JSON pointer: it must look like '/order_ref'.", pointer)
+                        self.env._("'%s' is not a JSON pointer: it must look like '/order_ref'.", pointer)
                     )
 
     @api.depends("code", "version", "direction")
     def _compute_display_name(self):
+        directions = dict(self._fields["direction"]._description_selection(self.env))
         for flow in self:
-            flow.display_name = f"{flow.code} v{flow.version} ({flow.direction})" if flow.code else ""
+            flow.display_name = (
+                f"{flow.code} v{flow.version} ({directions.get(flow.direction, '')})" if flow.code else ""
+            )
 
     @api.constrains("reconciliation_threshold_percent", "retry_max", "retry_backoff_seconds", "sla_seconds")
     def _check_non_negative(self):
@@ -206,7 +238,7 @@ class IntegrationFlow(models.Model):
                 < 0
             ):
                 raise ValidationError(
-                    _(
+                    self.env._(
                         "Contract %s: thresholds, attempts, backoff and SLA cannot be negative.",
                         flow.display_name,
                     )
@@ -216,7 +248,7 @@ class IntegrationFlow(models.Model):
     def _check_batch_interval(self):
         for flow in self:
             if flow.sync_policy == "batch" and flow.batch_interval_minutes <= 0:
-                raise ValidationError(_("A batch contract needs a positive interval between runs."))
+                raise ValidationError(self.env._("A batch contract needs a positive interval between runs."))
 
     def _get_schema(self):
         """The parsed JSON Schema of this contract."""
@@ -233,7 +265,7 @@ class IntegrationFlow(models.Model):
         errors = self._validation_errors(payload)
         if errors:
             raise PayloadValidationError(
-                _(
+                self.env._(
                     "The %(flow)s payload breaks its contract:\n%(errors)s",
                     flow=self.display_name,
                     errors=format_errors(errors),
@@ -267,7 +299,7 @@ class IntegrationFlow(models.Model):
         if flow:
             return flow
         raise UserError(
-            _(
+            self.env._(
                 "Backend %(backend)s has no %(direction)s contract '%(code)s'%(version)s in force.",
                 backend=backend.display_name,
                 direction=direction,
@@ -285,7 +317,9 @@ class IntegrationFlow(models.Model):
         if not self.processor and self.direction == "outbound":
             return self.env["integration.processor"]
         if not self.processor or self.processor not in self.env:
-            raise UserError(_("Contract %s has no processor: choose one on the flow.", self.display_name))
+            raise UserError(
+                self.env._("Contract %s has no processor: choose one on the flow.", self.display_name)
+            )
         return self.env[self.processor]
 
     def _in_force(self, day=None):
@@ -336,7 +370,7 @@ class IntegrationFlow(models.Model):
             flow._alert(
                 "integration_base.mail_activity_type_integration_sla",
                 late,
-                _(
+                self.env._(
                     "%(count)s message(s) of %(flow)s are past their SLA of %(sla)s s.",
                     count=late,
                     flow=flow.display_name,
@@ -346,7 +380,7 @@ class IntegrationFlow(models.Model):
             flow._alert(
                 "integration_base.mail_activity_type_integration_stuck",
                 stuck,
-                _(
+                self.env._(
                     "%(count)s message(s) of %(flow)s have not moved for %(minutes)s minutes: is the job "
                     "runner running?",
                     count=stuck,
@@ -393,7 +427,7 @@ class IntegrationFlow(models.Model):
                 )
                 count = sum(number for _reason, number in reasons)
                 top = sorted(reasons, key=lambda row: -row[1])[:3]
-                note = _(
+                note = self.env._(
                     "%(count)s message(s) of %(flow)s are %(state)s and wait for someone. "
                     "Most frequent: %(top)s",
                     count=count,
@@ -409,7 +443,7 @@ class IntegrationFlow(models.Model):
             activity_type_xmlid,
             self.owner_id,
             {"note": note} if count else {},
-            _("Resolved: no message is affected any more."),
+            self.env._("Resolved: no message is affected any more."),
         )
 
     def action_open_sla_breaches(self):
@@ -421,12 +455,12 @@ class IntegrationFlow(models.Model):
     def action_activate(self):
         """Put contracts in force. Only integration managers may, as it changes what plants may send."""
         if not self.env.user.has_group("integration_base.group_integration_manager"):
-            raise AccessError(_("Only an Integration Manager can activate a contract."))
+            raise AccessError(self.env._("Only an Integration Manager can activate a contract."))
         for flow in self:
             flow._get_schema()
             if flow.direction == "inbound" and not flow.processor:
                 raise UserError(
-                    _("Contract %s needs a processor before it can be activated.", flow.display_name)
+                    self.env._("Contract %s needs a processor before it can be activated.", flow.display_name)
                 )
         self.write({"state": "active"})
         return True

@@ -15,9 +15,9 @@ FIGURES_QUERY = """
     SELECT m.{column} AS key,
            count(*) FILTER (WHERE m.state IN %(waiting)s) AS waiting,
            min(m.received_at) FILTER (WHERE m.state IN %(waiting)s) AS oldest_waiting,
-           count(*) FILTER (WHERE m.state = 'exception') AS exceptions,
-           min(coalesce(m.exception_since, m.started_at)) FILTER (WHERE m.state = 'exception')
-               AS oldest_exception,
+           count(*) FILTER (WHERE m.state IN ('exception', 'dead')) AS exceptions,
+           min(coalesce(m.exception_since, m.started_at, m.received_at))
+               FILTER (WHERE m.state IN ('exception', 'dead')) AS oldest_exception,
            count(*) FILTER (WHERE m.state = 'dead') AS dead,
            count(*) FILTER (WHERE m.started_at >= %(hour)s AND m.state IN %(attempted)s) AS tried_hour,
            count(*) FILTER (WHERE m.started_at >= %(hour)s AND m.state IN %(failed)s) AS failed_hour,
@@ -94,24 +94,65 @@ class IntegrationHealthFigures(models.AbstractModel):
     _health_message_field = None
 
     health_waiting_count = fields.Integer(
-        string="Waiting", compute="_compute_health", help="Messages on their way: not applied yet."
+        string="In Progress",
+        compute="_compute_health",
+        help="Messages on their way, not applied or delivered yet: received, queued, processing, or "
+        "failed and retrying by themselves. Messages waiting for a person are the exceptions.",
     )
     health_backlog_age_minutes = fields.Float(
-        string="Backlog Age (min)", compute="_compute_health", help="Age of the oldest waiting message."
+        string="Oldest In Progress (min)",
+        compute="_compute_health",
+        help="Age, in minutes, of the oldest message in progress.",
     )
     health_exception_count = fields.Integer(
-        string="Exceptions", compute="_compute_health", help="Messages waiting for a person to act."
+        string="Exceptions",
+        compute="_compute_health",
+        help="Messages waiting for a person to act: in exception, or dead after their retries.",
     )
     health_exception_age_hours = fields.Float(
-        string="Oldest Exception (h)", compute="_compute_health", help="How long the oldest exception waits."
+        string="Oldest Exception (h)",
+        compute="_compute_health",
+        help="How long, in hours, the oldest exception has waited.",
     )
-    health_dead_count = fields.Integer(string="Dead", compute="_compute_health")
-    health_failure_rate_hour = fields.Float(string="Failure Rate 1h (%)", compute="_compute_health")
-    health_failure_rate_day = fields.Float(string="Failure Rate 24h (%)", compute="_compute_health")
-    health_latency_p50_hour = fields.Float(string="p50 1h (s)", compute="_compute_health")
-    health_latency_p95_hour = fields.Float(string="p95 1h (s)", compute="_compute_health")
-    health_latency_p50_day = fields.Float(string="p50 24h (s)", compute="_compute_health")
-    health_latency_p95_day = fields.Float(string="p95 24h (s)", compute="_compute_health")
+    health_dead_count = fields.Integer(
+        string="Dead",
+        compute="_compute_health",
+        help="Of the exceptions, the messages whose technical retries were all spent.",
+    )
+    health_failure_rate_hour = fields.Float(
+        string="Failure Rate 1h (%)",
+        compute="_compute_health",
+        help="Of the messages whose last attempt started in the last hour, the share that ended in "
+        "exception, failed or dead.",
+    )
+    health_failure_rate_day = fields.Float(
+        string="Failure Rate 24h (%)",
+        compute="_compute_health",
+        help="Of the messages whose last attempt started in the last 24 hours, the share that ended in "
+        "exception, failed or dead.",
+    )
+    health_latency_p50_hour = fields.Float(
+        string="p50 1h (s)",
+        compute="_compute_health",
+        help="Median seconds from arrival to done, of the messages done in the last hour.",
+    )
+    health_latency_p95_hour = fields.Float(
+        string="p95 1h (s)",
+        compute="_compute_health",
+        help="Seconds from arrival to done within which 95% of the messages done in the last hour were "
+        "applied.",
+    )
+    health_latency_p50_day = fields.Float(
+        string="p50 24h (s)",
+        compute="_compute_health",
+        help="Median seconds from arrival to done, of the messages done in the last 24 hours.",
+    )
+    health_latency_p95_day = fields.Float(
+        string="p95 24h (s)",
+        compute="_compute_health",
+        help="Seconds from arrival to done within which 95% of the messages done in the last 24 hours "
+        "were applied.",
+    )
     health_sla_breach_count = fields.Integer(
         string="SLA Breaches",
         compute="_compute_health",
@@ -131,6 +172,8 @@ class IntegrationHealthFigures(models.AbstractModel):
     health_status = fields.Selection(
         [("ok", "Healthy"), ("warning", "Late or failing"), ("critical", "Waiting for someone")],
         compute="_compute_health",
+        help="Critical: messages wait for a person. Warning: late messages or failures in the last hour. "
+        "OK: nothing to do.",
     )
 
     def _health_key(self):

@@ -1,5 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 from ..exceptions import MissingMappingError
@@ -26,7 +26,12 @@ class IntegrationMapping(models.Model):
     _check_company_auto = True
 
     kind = fields.Selection(
-        [("record", "Record"), ("value", "Value")], required=True, default="record", tracking=True
+        [("record", "Record"), ("value", "Value")],
+        required=True,
+        default="record",
+        tracking=True,
+        help="Record: the code stands for an Odoo record (a product, a work centre). Value: for a value "
+        "of an enumeration (a scrap reason).",
     )
     backend_id = fields.Many2one(
         "integration.backend",
@@ -59,7 +64,12 @@ class IntegrationMapping(models.Model):
     res_model = fields.Char(
         string="Model", tracking=True, index=True, help="The Odoo model of a record mapping."
     )
-    res_id = fields.Many2oneReference(string="Record ID", model_field="res_model", tracking=True)
+    res_id = fields.Many2oneReference(
+        string="Record ID",
+        model_field="res_model",
+        tracking=True,
+        help="The id of the Odoo record the code stands for.",
+    )
     record_ref = fields.Reference(
         selection="_selection_record_ref",
         string="Odoo Record",
@@ -73,7 +83,9 @@ class IntegrationMapping(models.Model):
         index=True,
     )
     value = fields.Char(tracking=True, help="The canonical value the external code stands for.")
-    active = fields.Boolean(default=True, tracking=True)
+    active = fields.Boolean(
+        default=True, tracking=True, help="Archive a mapping to stop using it without losing it."
+    )
 
     # Company first: two companies map the same code each their own way. (A database made
     # before the company was part of it gets the new definition on update: Odoo replaces a
@@ -129,19 +141,30 @@ class IntegrationMapping(models.Model):
     @api.depends("external_code", "res_model", "res_id", "value_set", "value")
     def _compute_display_name(self):
         for mapping in self:
-            if mapping.kind == "value":
+            if mapping.kind == "value" and mapping.value:
                 target = f"{mapping.value_set}: {mapping.value}"
+            elif mapping.kind == "record" and mapping.record_ref:
+                target = mapping.record_ref.display_name
             else:
-                target = mapping.record_ref.display_name if mapping.record_ref else "?"
-            mapping.display_name = f"{mapping.external_code} → {target}"
+                target = False
+            code = mapping.external_code
+            if code and target:
+                mapping.display_name = f"{code} → {target}"
+            else:
+                # A mapping being made has no code or no target yet: no "False → ?" in its breadcrumb.
+                mapping.display_name = code or self.env._("New Mapping")
 
     @api.constrains("kind", "res_model", "res_id", "value_set", "value")
     def _check_target(self):
         for mapping in self:
             if mapping.kind == "record" and not (mapping.res_model and mapping.res_id):
-                raise ValidationError(_("Mapping %s must point to an Odoo record.", mapping.external_code))
+                raise ValidationError(
+                    self.env._("Mapping %s must point to an Odoo record.", mapping.external_code)
+                )
             if mapping.kind == "value" and not (mapping.value_set and mapping.value):
-                raise ValidationError(_("Mapping %s needs a value set and a value.", mapping.external_code))
+                raise ValidationError(
+                    self.env._("Mapping %s needs a value set and a value.", mapping.external_code)
+                )
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -213,10 +236,10 @@ class IntegrationMapping(models.Model):
             return mapping.external_code
         if default is None:
             raise MissingMappingError(
-                _(
-                    "%(record)s (%(model)s) has no code at %(backend)s. Create the mapping under "
-                    "Integration > Configuration > Mappings: the messages waiting for it are then "
-                    "retried by themselves.",
+                self.env._(
+                    "%(record)s (%(model)s) has no code at %(backend)s. Use Create Mapping on the "
+                    "message, or Integration > Monitoring > Codes to Map: the messages waiting for it "
+                    "are then retried by themselves.",
                     record=record.display_name,
                     model=record._description,
                     backend=backend.display_name,
@@ -237,10 +260,11 @@ class IntegrationMapping(models.Model):
         record = self.env[res_model].browse(mapping.res_id).exists() if mapping else None
         if not record:
             raise MissingMappingError(
-                _(
+                self.env._(
                     "%(backend)s sent the %(model)s code '%(code)s', which is not mapped to any "
-                    "%(model)s in Odoo. Create the mapping under Integration > Configuration > "
-                    "Mappings: the messages waiting for it are then retried by themselves.",
+                    "%(model)s in Odoo. Use Create Mapping on the message, or Integration > "
+                    "Monitoring > Codes to Map: the messages waiting for it are then retried by "
+                    "themselves.",
                     backend=backend.display_name,
                     model=self.env[res_model]._description,
                     code=external_code,
@@ -256,10 +280,10 @@ class IntegrationMapping(models.Model):
         mapping = self._find(backend, external_code, value_set=value_set)
         if not mapping:
             raise MissingMappingError(
-                _(
+                self.env._(
                     "%(backend)s sent the %(set)s code '%(code)s', which has no value mapping. "
-                    "Create it under Integration > Configuration > Mappings: the messages "
-                    "waiting for it are then retried by themselves.",
+                    "Use Create Mapping on the message, or Integration > Monitoring > "
+                    "Codes to Map: the messages waiting for it are then retried by themselves.",
                     backend=backend.display_name,
                     set=value_set,
                     code=external_code,

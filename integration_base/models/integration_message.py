@@ -1,4 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import difflib
 import hashlib
 import json
 import logging
@@ -8,11 +9,11 @@ from datetime import timedelta
 
 from psycopg2.errors import UniqueViolation
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import AccessError, ConcurrencyError, UserError, ValidationError
 from odoo.tools import SQL, mute_logger
 
-from ..exceptions import IntegrationBusinessError, PayloadValidationError
+from ..exceptions import DefinitiveBusinessError, IntegrationBusinessError, PayloadValidationError
 from ..lib import strict_json
 from ..lib.json_contract import format_errors, resolve_pointer_text
 
@@ -67,17 +68,51 @@ class IntegrationMessage(models.Model):
     _order = "id desc"
     _rec_name = "idempotency_key"
 
-    backend_id = fields.Many2one("integration.backend", required=True, index=True, readonly=True)
+    backend_id = fields.Many2one(
+        "integration.backend",
+        required=True,
+        index=True,
+        readonly=True,
+        help="The external system the message came from or goes to.",
+    )
     flow_id = fields.Many2one(
-        "integration.flow", string="Contract", required=True, index=True, readonly=True, ondelete="restrict"
+        "integration.flow",
+        string="Contract",
+        required=True,
+        index=True,
+        readonly=True,
+        ondelete="restrict",
+        help="The message contract (and version) the payload follows.",
     )
-    flow_code = fields.Char(required=True, index=True, readonly=True)
-    flow_version = fields.Integer(related="flow_id.version", store=True, string="Version")
+    flow_code = fields.Char(
+        required=True,
+        index=True,
+        readonly=True,
+        help="The message type, the same for every version of its contract.",
+    )
+    flow_version = fields.Integer(
+        aggregator=None,
+        related="flow_id.version",
+        store=True,
+        string="Version",
+        help="The version of the contract the payload follows.",
+    )
     direction = fields.Selection(
-        [("inbound", "Inbound"), ("outbound", "Outbound")], required=True, readonly=True
+        [("inbound", "Inbound"), ("outbound", "Outbound")],
+        required=True,
+        readonly=True,
+        help="Inbound: sent to Odoo by the backend. Outbound: sent by Odoo to the backend.",
     )
-    company_id = fields.Many2one(related="backend_id.company_id", store=True, index=True)
-    warehouse_id = fields.Many2one(related="backend_id.warehouse_id", store=True, string="Plant", index=True)
+    company_id = fields.Many2one(
+        related="backend_id.company_id", store=True, index=True, help="The company of the backend."
+    )
+    warehouse_id = fields.Many2one(
+        related="backend_id.warehouse_id",
+        store=True,
+        string="Plant",
+        index=True,
+        help="The plant of the backend.",
+    )
     payload = fields.Text(
         required=True,
         readonly=True,
@@ -108,7 +143,11 @@ class IntegrationMessage(models.Model):
         help="Messages with the same ordering key are applied one at a time, in the order received.",
     )
     parent_id = fields.Many2one(
-        "integration.message", string="Caused By", readonly=True, index="btree_not_null"
+        "integration.message",
+        string="Caused By",
+        readonly=True,
+        index="btree_not_null",
+        help="The message whose processing raised this one.",
     )
     state = fields.Selection(
         [
@@ -129,33 +168,87 @@ class IntegrationMessage(models.Model):
         "applied or delivered now. Exception: waits for a person. Failed: a technical error, retried "
         "by itself at the time shown. Dead: technical retries spent, waits for a person.",
     )
-    attempts = fields.Integer(readonly=True, help="How many times the engine started to apply or send it.")
-    next_retry_at = fields.Datetime(readonly=True, index="btree_not_null")
+    attempts = fields.Integer(
+        aggregator=None, readonly=True, help="How many times the engine started to apply or send it."
+    )
+    next_retry_at = fields.Datetime(
+        readonly=True, index="btree_not_null", help="When the engine tries a failed message again, by itself."
+    )
     error_kind = fields.Selection(
-        [("technical", "Technical"), ("business", "Business")], readonly=True, index="btree_not_null"
+        [("technical", "Technical"), ("business", "Business")],
+        readonly=True,
+        index="btree_not_null",
+        help="Business: a person must act (a mapping, the payload, the Odoo record). Technical: the "
+        "engine retries by itself.",
     )
     error_message = fields.Text(
         string="Reason",
         readonly=True,
         help="Why the message waits or failed, in words for whoever follows the integration.",
     )
-    # A traceback tells of the server's code, paths and data: for those who resolve
-    # exceptions (operators), not for every user who follows the integration.
+    # A traceback tells of the server's code, paths and data: for those who configure
+    # the integration (managers), not for the functional users who resolve exceptions.
     error_detail = fields.Text(
         string="Technical Detail",
         readonly=True,
-        groups="integration_base.group_integration_operator",
-        help="The traceback of the last technical error, for operators.",
+        groups="integration_base.group_integration_manager",
+        help="What the server or the database said about the last error (a traceback), for managers.",
+    )
+    error_definitive = fields.Boolean(
+        string="Retry Cannot Help",
+        readonly=True,
+        help="The connector said that this message fails the same way as long as it is unchanged "
+        "(the order it confirms was cancelled, say): correct its payload or cancel it.",
     )
     missing_model = fields.Char(readonly=True, help="The model of the mapping this message waits for.")
     missing_code = fields.Char(readonly=True, help="The external code of the mapping this message waits for.")
-    received_at = fields.Datetime(required=True, readonly=True, default=fields.Datetime.now, index=True)
-    started_at = fields.Datetime(readonly=True, index="btree_not_null")
-    finished_at = fields.Datetime(readonly=True, index="btree_not_null")
-    duration = fields.Float(
-        compute="_compute_duration", store=True, string="Duration (s)", help="Seconds from arrival to done."
+    missing_label = fields.Char(
+        string="Missing Mapping",
+        compute="_compute_missing_label",
+        help="What the message waits for, in words: a code of the backend that no Odoo record stands "
+        "for yet, or an Odoo record that has no code at the backend yet.",
     )
-    link_ids = fields.One2many("integration.message.link", "message_id", string="Records", readonly=True)
+    can_retry = fields.Boolean(
+        compute="_compute_can_retry",
+        help="A retry may succeed now: the message is waiting and nothing known makes it fail again.",
+    )
+    retry_advice = fields.Char(
+        compute="_compute_can_retry",
+        help="Why a retry would fail the same way, and what to do instead.",
+    )
+    payload_diff = fields.Text(
+        string="Corrections",
+        compute="_compute_payload_diff",
+        help="How the payload was corrected: the lines removed (-) from and added (+) to the payload "
+        "as it was first stored.",
+    )
+    received_at = fields.Datetime(
+        required=True,
+        readonly=True,
+        default=fields.Datetime.now,
+        index=True,
+        help="When the message was stored.",
+    )
+    started_at = fields.Datetime(
+        readonly=True, index="btree_not_null", help="When the engine last started to apply or send it."
+    )
+    finished_at = fields.Datetime(
+        readonly=True, index="btree_not_null", help="When it was done (or cancelled)."
+    )
+    duration = fields.Float(
+        aggregator="avg",
+        compute="_compute_duration",
+        store=True,
+        string="Duration (s)",
+        help="Seconds from arrival to done.",
+    )
+    link_ids = fields.One2many(
+        "integration.message.link",
+        "message_id",
+        string="Records",
+        readonly=True,
+        help="The Odoo records the message created, changed, or concerns.",
+    )
     event_code = fields.Char(
         string="Event", readonly=True, index="btree_not_null", help="The business event that raised it."
     )
@@ -173,22 +266,36 @@ class IntegrationMessage(models.Model):
         "person; they are told once, not again when a retry fails the same way.",
     )
     delivery_attempt_ids = fields.One2many(
-        "integration.delivery.attempt", "message_id", string="Delivery Attempts", readonly=True
+        "integration.delivery.attempt",
+        "message_id",
+        string="Delivery Attempts",
+        readonly=True,
+        help="Each try to deliver the outbound message, with the answer.",
     )
     audit_ids = fields.One2many(
-        "integration.message.audit", "message_id", string="Audit Trail", readonly=True
+        "integration.message.audit",
+        "message_id",
+        string="Audit Trail",
+        readonly=True,
+        help="What people did to the message: retries, cancellations and payload corrections.",
     )
     transition_log = fields.Text(
         readonly=True, help="Every state change the engine made, one line each: when, from, to and why."
     )
-    flow_owner_id = fields.Many2one(related="flow_id.owner_id", string="Business Owner")
+    flow_owner_id = fields.Many2one(
+        related="flow_id.owner_id",
+        string="Business Owner",
+        help="Who answers for the contract's messages: told when they wait for someone.",
+    )
     blocked_by_id = fields.Many2one(
         "integration.message",
         compute="_compute_blocked_by",
         string="Waiting For",
         help="The earlier message with the same ordering key that must settle before this one is applied.",
     )
-    waiting_reason = fields.Char(compute="_compute_blocked_by")
+    waiting_reason = fields.Char(
+        compute="_compute_blocked_by", help="Why the message waits behind an earlier one of its ordering key."
+    )
 
     _idempotency_key_unique = models.Constraint(
         "UNIQUE(backend_id, flow_code, direction, idempotency_key)",
@@ -229,16 +336,122 @@ class IntegrationMessage(models.Model):
     @api.depends("payload")
     def _compute_payload_text(self):
         for message in self:
-            try:
-                message.payload_text = json.dumps(
-                    json.loads(message.payload or "null"), indent=2, sort_keys=True, ensure_ascii=False
-                )
-            except ValueError:
-                message.payload_text = message.payload
+            message.payload_text = self._indented(message.payload)
 
     def _inverse_payload_text(self):
         for message in self:
             message._edit_payload(message.payload_text)
+
+    @api.depends("direction", "missing_model", "missing_code", "backend_id")
+    def _compute_missing_label(self):
+        for message in self:
+            message.missing_label = message.missing_code and self._describe_missing(
+                message.backend_id, message.direction, message.missing_model, message.missing_code
+            )
+
+    @api.model
+    def _describe_missing(self, backend, direction, missing_model, missing_code):
+        """What a message waits for, in the words of a functional user (not ``product.product,39``)."""
+        if missing_model and missing_model.startswith("value:"):
+            return self.env._(
+                "%(backend)s code '%(code)s' of %(set)s has no value in Odoo",
+                backend=backend.display_name,
+                code=missing_code,
+                set=missing_model.removeprefix("value:"),
+            )
+        model = self.env[missing_model] if missing_model in self.env else None
+        if model is None:
+            return self.env._("%(model)s '%(code)s'", model=missing_model, code=missing_code)
+        if direction == "outbound":
+            record = self._missing_record(missing_model, missing_code)
+            return self.env._(
+                "%(record)s (%(model)s) has no code at %(backend)s",
+                record=record.display_name if record else missing_code,
+                model=model._description,
+                backend=backend.display_name,
+            )
+        return self.env._(
+            "%(backend)s %(model)s code '%(code)s' stands for no %(model)s in Odoo",
+            backend=backend.display_name,
+            model=model._description,
+            code=missing_code,
+        )
+
+    @api.model
+    def _missing_record(self, missing_model, missing_code):
+        """The Odoo record an outbound message needs a code for (its missing code is ``model,id``)."""
+        model, _sep, res_id = (missing_code or "").partition(",")
+        if model != missing_model or model not in self.env or not res_id.isdigit():
+            return None
+        return self.env[model].browse(int(res_id)).exists() or None
+
+    @api.depends(
+        "state",
+        "error_kind",
+        "error_definitive",
+        "missing_model",
+        "missing_code",
+        "exception_since",
+        "audit_ids",
+    )
+    def _compute_can_retry(self):
+        for message in self:
+            advice = message._retry_advice() if message.state in RETRYABLE_STATES else False
+            message.can_retry = message.state in RETRYABLE_STATES and not advice
+            message.retry_advice = advice
+
+    def _retry_advice(self):
+        """Why retrying this waiting message now would fail the same way; ``False`` when it may succeed."""
+        self.ensure_one()
+        if self.error_kind != "business" or self._corrected_since_parked():
+            return False
+        if self.error_definitive:
+            return self.env._("Retrying would fail the same way: correct the payload, or cancel the message.")
+        if self.missing_code and not self._mapping_now_found():
+            return self.env._(
+                "Create the missing mapping (Create Mapping): the message is then retried by itself."
+            )
+        return False
+
+    def _corrected_since_parked(self):
+        edits = self.audit_ids.filtered(lambda line: line.action == "edit")
+        return any(not self.exception_since or line.date >= self.exception_since for line in edits)
+
+    def _mapping_now_found(self):
+        """Whether the mapping this message waits for exists now (it came after, in another scope...)."""
+        Mapping = self.env["integration.mapping"]
+        if self.direction == "outbound":
+            record = self._missing_record(self.missing_model, self.missing_code)
+            return bool(record) and bool(
+                Mapping._most_specific(
+                    self.backend_id, [("res_model", "=", record._name), ("res_id", "=", record.id)]
+                )
+            )
+        if self.missing_model.startswith("value:"):
+            return bool(Mapping._find(self.backend_id, self.missing_code, value_set=self.missing_model[6:]))
+        return bool(Mapping._find(self.backend_id, self.missing_code, res_model=self.missing_model))
+
+    @api.depends("payload", "audit_ids")
+    def _compute_payload_diff(self):
+        for message in self:
+            edits = message.audit_ids.filtered(lambda line: line.action == "edit").sorted("id")
+            if not edits:
+                message.payload_diff = False
+                continue
+            original = message._indented(edits[0].previous_payload).splitlines()
+            now = message._indented(message.payload).splitlines()
+            message.payload_diff = "\n".join(
+                difflib.unified_diff(
+                    original, now, self.env._("as stored"), self.env._("as corrected"), lineterm=""
+                )
+            )
+
+    @api.model
+    def _indented(self, payload):
+        try:
+            return json.dumps(json.loads(payload or "null"), indent=2, sort_keys=True, ensure_ascii=False)
+        except ValueError:
+            return payload
 
     @api.depends("state", "ordering_key")
     def _compute_blocked_by(self):
@@ -270,7 +483,7 @@ class IntegrationMessage(models.Model):
         self.ensure_one()
         state = dict(self._fields["state"]._description_selection(self.env))[self.state]
         since = self.exception_since or self.started_at or self.received_at
-        return _(
+        return self.env._(
             "Waiting for message %(name)s (#%(id)s): %(state)s since %(since)s",
             name=self.display_name,
             id=self.id,
@@ -290,14 +503,14 @@ class IntegrationMessage(models.Model):
     def create(self, vals_list):
         if not self._is_engine():
             raise AccessError(
-                _("Messages are stored by the engine only: send them through a webhook or ingest().")
+                self.env._("Messages are stored by the engine only: send them through a webhook or ingest().")
             )
         return super().create(vals_list)
 
     def write(self, vals):
         if not self._is_engine() and set(vals) - PEOPLE_WRITABLE_FIELDS:
             raise AccessError(
-                _(
+                self.env._(
                     "Only the integration engine changes messages (%(fields)s): use Retry or Cancel, or "
                     "correct the payload of a message in exception.",
                     fields=", ".join(sorted(set(vals) - PEOPLE_WRITABLE_FIELDS)),
@@ -305,12 +518,13 @@ class IntegrationMessage(models.Model):
             )
         return super().write(vals)
 
-    def unlink(self):
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_unsettled(self):
+        """People delete settled messages only; the engine (retention) deletes any."""
         if not self._is_engine() and any(m.state not in TERMINAL_STATES for m in self):
             raise UserError(
-                _("Only done, cancelled or dead messages can be deleted: cancel the others first.")
+                self.env._("Only done, cancelled or dead messages can be deleted: cancel the others first.")
             )
-        return super().unlink()
 
     def _transition(self, state, note=None, **values):
         """Move these messages to ``state`` with ``values``, and log it. The one door to the state field."""
@@ -362,7 +576,9 @@ class IntegrationMessage(models.Model):
         """
         backend.ensure_one()
         if backend.state != "active":
-            raise UserError(_("Backend %s is not active: it takes no messages.", backend.display_name))
+            raise UserError(
+                self.env._("Backend %s is not active: it takes no messages.", backend.display_name)
+            )
         flow = flow or self.env["integration.flow"]._contract_in_force(backend, flow_code, direction, version)
         key = self._idempotency_key(flow, payload, idempotency_key)
         existing = self._find_by_key(backend, flow_code, direction, key)
@@ -425,7 +641,9 @@ class IntegrationMessage(models.Model):
         key = self._key_at(payload, flow.idempotency_key_pointer, "idempotency key") or given
         if key:
             if len(key) > KEY_MAX_LENGTH:
-                raise UserError(_("The idempotency key is longer than %s characters.", KEY_MAX_LENGTH))
+                raise UserError(
+                    self.env._("The idempotency key is longer than %s characters.", KEY_MAX_LENGTH)
+                )
             return key
         if flow.deduplicate_by_payload:
             return "sha256:" + hashlib.sha256(strict_json.dumps(payload).encode()).hexdigest()
@@ -438,7 +656,7 @@ class IntegrationMessage(models.Model):
         if value is not None and len(value) > KEY_MAX_LENGTH:
             reason = f"the {what} is longer than {KEY_MAX_LENGTH} characters"
             raise PayloadValidationError(
-                _("The payload breaks its contract: %s", reason), [(pointer, reason)]
+                self.env._("The payload breaks its contract: %s", reason), [(pointer, reason)]
             )
         return value
 
@@ -498,12 +716,12 @@ class IntegrationMessage(models.Model):
         source = self.link_ids[:1]
         record = self.env[source.res_model].browse(source.res_id).exists() if source else None
         if not record:
-            raise IntegrationBusinessError(_("The record this message was about no longer exists."))
+            raise IntegrationBusinessError(self.env._("The record this message was about no longer exists."))
         payload = self.flow_id._get_processor()._prepare_payload(self.flow_id, record, self.event_code)
         errors = self.flow_id._validation_errors(payload)
         if errors:
             raise IntegrationBusinessError(
-                _("The built payload breaks its contract:\n%s", format_errors(errors))
+                self.env._("The built payload breaks its contract:\n%s", format_errors(errors))
             )
         engine(self).write({"payload": strict_json.dumps(payload), "payload_pending": False})
         return payload
@@ -563,7 +781,9 @@ class IntegrationMessage(models.Model):
         backend = self.backend_id
         if not backend.outbound_url:
             raise IntegrationBusinessError(
-                _("Backend %s has no outbound URL: set it on the backend, then retry.", backend.display_name)
+                self.env._(
+                    "Backend %s has no outbound URL: set it on the backend, then retry.", backend.display_name
+                )
             )
         webhook_id = f"{self.flow_code}.{self.idempotency_key}"
         body = strict_json.dumps(
@@ -591,12 +811,13 @@ class IntegrationMessage(models.Model):
     def _reason(error):
         return str(error.args[0]) if getattr(error, "args", None) else str(error)
 
-    def _exception_values(self, error):
+    def _exception_values(self, error, detail=False):
         now = fields.Datetime.now()
         return {
             "error_kind": "business",
             "error_message": self._reason(error),
-            "error_detail": False,
+            "error_detail": detail[-ERROR_DETAIL_LIMIT:] if detail else False,
+            "error_definitive": isinstance(error, DefinitiveBusinessError),
             "missing_model": getattr(error, "res_model", False),
             "missing_code": getattr(error, "external_code", False),
             "exception_since": now,
@@ -612,14 +833,19 @@ class IntegrationMessage(models.Model):
             error_kind=False,
             error_message=False,
             error_detail=False,
+            error_definitive=False,
             missing_model=False,
             missing_code=False,
             exception_since=False,
         )
 
-    def _mark_exception(self, error, started_at=None):
-        """Park on a business error: a person must act (the dispatcher then tells the contract's owner)."""
-        values = self._exception_values(error)
+    def _mark_exception(self, error, started_at=None, detail=None):
+        """Park on a business error: a person must act (the dispatcher then tells the contract's owner).
+
+        ``detail`` is what the database or the server said, when the reason is
+        their refusal told in words: kept for managers.
+        """
+        values = self._exception_values(error, detail)
         if started_at:
             values["started_at"] = started_at
         self._transition("exception", note=values["error_message"][:200], **values)
@@ -646,6 +872,7 @@ class IntegrationMessage(models.Model):
             "error_kind": "technical",
             "error_message": self._technical_reason(error),
             "error_detail": detail[-ERROR_DETAIL_LIMIT:] if detail else False,
+            "error_definitive": False,
         }
         if started_at:
             values["started_at"] = started_at
@@ -663,18 +890,20 @@ class IntegrationMessage(models.Model):
         """Correct the payload of a message in exception; the previous one goes to the audit trail."""
         self.ensure_one()
         if self.state != "exception" or self.payload_pending:
-            raise UserError(_("Only the payload of a message in exception can be corrected."))
+            raise UserError(self.env._("Only the payload of a message in exception can be corrected."))
         try:
             payload = strict_json.loads(text or "")
         except strict_json.JsonRefused as error:
-            raise ValidationError(_("The payload is not valid JSON: %s", error)) from error
+            raise ValidationError(self.env._("The payload is not valid JSON: %s", error)) from error
         errors = self.flow_id._validation_errors(payload)
         if errors:
-            raise ValidationError(_("The edited payload breaks its contract:\n%s", format_errors(errors)))
+            raise ValidationError(
+                self.env._("The edited payload breaks its contract:\n%s", format_errors(errors))
+            )
         compact = strict_json.dumps(payload)
         if compact == self.payload:
             return
-        self._audit("edit", _("Payload corrected."), previous_payload=self.payload)
+        self._audit("edit", self.env._("Payload corrected."), previous_payload=self.payload)
         engine(self).write({"payload": compact})
 
     def _audit(self, action, note, previous_payload=False):
@@ -697,32 +926,94 @@ class IntegrationMessage(models.Model):
         )
 
     def action_retry(self):
-        """Process the messages again (after a fix, an edit or a new mapping)."""
-        to_retry = self.filtered(lambda m: m.state in RETRYABLE_STATES)
-        if not to_retry:
-            raise UserError(_("Only messages in exception, failed or dead can be retried."))
-        to_retry._lock_for_people()
-        to_retry._audit("retry", _("Retried by %s.", self.env.user.name))
-        to_retry._requeue(_("retried by %s", self.env.user.name), reset_attempts=True)
-        return True
+        """Process the messages again (after a fix, an edit or a new mapping).
 
-    def action_cancel(self):
-        """Give up on the messages: they will never be applied, and no longer hold back later ones."""
+        Messages that would fail the same way (see :meth:`_retry_advice`) are
+        left waiting, and the user is told why.
+        """
+        waiting = self.filtered(lambda m: m.state in RETRYABLE_STATES)
+        if not waiting:
+            raise UserError(self.env._("Only messages in exception, failed or dead can be retried."))
+        to_retry = waiting.filtered("can_retry")
+        if not to_retry:
+            raise UserError(waiting[0].retry_advice)
+        to_retry._lock_for_people()
+        to_retry._audit("retry", self.env._("Retried by %s.", self.env.user.name))
+        to_retry._requeue(self.env._("retried by %s", self.env.user.name), reset_attempts=True)
+        left = waiting - to_retry
+        if not left:
+            return True
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "warning",
+                "title": self.env._(
+                    "%(retried)s retried, %(left)s left waiting", retried=len(to_retry), left=len(left)
+                ),
+                "message": left[0].retry_advice,
+                "next": {"type": "ir.actions.act_window_close"},
+            },
+        }
+
+    def action_cancel(self, reason=None):
+        """Give up on the messages: they will never be applied, and no longer hold back later ones.
+
+        ``reason`` (asked by the Cancel dialog) is kept in the audit trail and
+        the transition log.
+        """
         to_cancel = self.filtered(lambda m: m.state in CANCELLABLE_STATES)
         if not to_cancel:
-            raise UserError(_("Done, processing or cancelled messages cannot be cancelled."))
+            raise UserError(self.env._("Done, processing or cancelled messages cannot be cancelled."))
         to_cancel._lock_for_people()
-        to_cancel._audit("cancel", _("Cancelled by %s.", self.env.user.name))
+        user = self.env.user.name
+        if reason:
+            audit_note = self.env._("Cancelled by %(user)s: %(reason)s", user=user, reason=reason)
+            log_note = self.env._("cancelled by %(user)s: %(reason)s", user=user, reason=reason)
+        else:
+            audit_note, log_note = self.env._("Cancelled by %s.", user), self.env._("cancelled by %s", user)
+        to_cancel._audit("cancel", audit_note)
         to_cancel._transition(
-            "cancelled",
-            note=_("cancelled by %s", self.env.user.name),
-            next_retry_at=False,
-            finished_at=fields.Datetime.now(),
+            "cancelled", note=log_note, next_retry_at=False, finished_at=fields.Datetime.now()
         )
         to_cancel.flow_id._alert_waiting_messages()
         # Messages that waited behind the cancelled ones may go on.
         self.env["integration.dispatcher"]._schedule(to_cancel.backend_id)
         return True
+
+    def action_create_mapping(self):
+        """Open the dialog that creates the mapping these messages wait for, prefilled from them."""
+        return self.env["integration.mapping.wizard"]._action_for_messages(self)
+
+    def action_open_record(self):
+        """Open the Odoo record the message concerns: the one it changed, or the one it needs a code for."""
+        self.ensure_one()
+        records = self._concerned_records()
+        if not records:
+            raise UserError(self.env._("This message names no Odoo record (yet)."))
+        action = {"type": "ir.actions.act_window", "res_model": records._name, "name": records._description}
+        if len(records) == 1:
+            return {**action, "res_id": records.id, "view_mode": "form", "views": [(False, "form")]}
+        return {
+            **action,
+            "domain": [("id", "in", records.ids)],
+            "view_mode": "list,form",
+            "views": [(False, "list"), (False, "form")],
+        }
+
+    def _concerned_records(self):
+        """The records of the message's first linked model, or the one an outbound message has no code for.
+
+        An empty recordset when it names none.
+        """
+        self.ensure_one()
+        links = self.link_ids.filtered(lambda link: link.res_model in self.env)
+        if links:
+            model = links[0].res_model
+            ids = links.filtered(lambda link: link.res_model == model).mapped("res_id")
+            return self.env[model].browse(ids).exists()
+        record = self.direction == "outbound" and self._missing_record(self.missing_model, self.missing_code)
+        return record or self.env["res.partner"]
 
     def _requeue(self, note, reset_attempts=False):
         """Send these messages back to the dispatcher."""
@@ -754,7 +1045,7 @@ class IntegrationMessage(models.Model):
         elif warehouse:
             domain.append(("warehouse_id", "=", warehouse.id))
         waiting = self.search(domain)
-        waiting._retry_by_itself(_("the mapping for %s now exists", external_code))
+        waiting._retry_by_itself(self.env._("the mapping for %s now exists", external_code))
         return waiting
 
     def _retry_by_itself(self, note):

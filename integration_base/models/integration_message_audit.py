@@ -16,13 +16,26 @@ class IntegrationMessageAudit(models.Model):
     _order = "id desc"
     _rec_name = "action"
 
-    message_id = fields.Many2one("integration.message", required=True, ondelete="cascade", index=True)
-    company_id = fields.Many2one(related="message_id.company_id", store=True)
-    warehouse_id = fields.Many2one(related="message_id.warehouse_id", store=True, string="Plant")
-    user_id = fields.Many2one("res.users", string="By", required=True, default=lambda self: self.env.user)
-    date = fields.Datetime(required=True, default=fields.Datetime.now)
-    action = fields.Selection(
-        [("retry", "Retried"), ("cancel", "Cancelled"), ("edit", "Payload corrected")], required=True
+    message_id = fields.Many2one(
+        "integration.message", required=True, ondelete="cascade", index=True, help="The message acted on."
     )
-    note = fields.Char()
+    company_id = fields.Many2one(
+        related="message_id.company_id", store=True, help="The company of the message's backend."
+    )
+    warehouse_id = fields.Many2one(
+        related="message_id.warehouse_id",
+        store=True,
+        string="Plant",
+        help="The plant of the message's backend.",
+    )
+    user_id = fields.Many2one(
+        "res.users", string="By", required=True, default=lambda self: self.env.user, help="Who acted."
+    )
+    date = fields.Datetime(required=True, default=fields.Datetime.now, help="When they acted.")
+    action = fields.Selection(
+        [("retry", "Retried"), ("cancel", "Cancelled"), ("edit", "Payload corrected")],
+        required=True,
+        help="What they did.",
+    )
+    note = fields.Char(help="In words, with the reason given, if any.")
     previous_payload = fields.Text(help="The payload before the correction.")

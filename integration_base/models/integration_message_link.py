@@ -9,11 +9,22 @@ class IntegrationMessageLink(models.Model):
     _description = "Integration Message Record"
     _order = "id"
 
-    message_id = fields.Many2one("integration.message", required=True, ondelete="cascade", index=True)
-    res_model = fields.Char(string="Model", required=True, index=True)
-    res_id = fields.Many2oneReference(string="Record ID", model_field="res_model", required=True, index=True)
+    message_id = fields.Many2one(
+        "integration.message",
+        required=True,
+        ondelete="cascade",
+        index=True,
+        help="The message that created, changed or concerns the record.",
+    )
+    res_model = fields.Char(string="Model", required=True, index=True, help="The model of the record.")
+    res_id = fields.Many2oneReference(
+        string="Record ID", model_field="res_model", required=True, index=True, help="The id of the record."
+    )
     record_ref = fields.Reference(
-        selection="_selection_record_ref", compute="_compute_record_ref", string="Record"
+        selection="_selection_record_ref",
+        compute="_compute_record_ref",
+        string="Record",
+        help="The Odoo record.",
     )
 
     # Records ask which messages concern them, for one model and a set of ids at a time.

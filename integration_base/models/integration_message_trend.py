@@ -64,11 +64,15 @@ class IntegrationMessageTrend(models.Model):
         ]
     }
 
-    message_id = fields.Many2one("integration.message", readonly=True)
+    message_id = fields.Many2one(
+        "integration.message", readonly=True, help="The message this row stands for."
+    )
     received_at = fields.Datetime(string="Received", readonly=True, help="When the message arrived.")
-    company_id = fields.Many2one("res.company", readonly=True)
-    warehouse_id = fields.Many2one("stock.warehouse", string="Plant", readonly=True)
-    backend_id = fields.Many2one("integration.backend", readonly=True)
+    company_id = fields.Many2one("res.company", readonly=True, help="The company of the message's backend.")
+    warehouse_id = fields.Many2one(
+        "stock.warehouse", string="Plant", readonly=True, help="The plant of the message's backend."
+    )
+    backend_id = fields.Many2one("integration.backend", readonly=True, help="The backend of the message.")
     flow_id = fields.Many2one(
         "integration.flow", string="Contract", readonly=True, help="The contract version the message follows."
     )
@@ -77,7 +81,9 @@ class IntegrationMessageTrend(models.Model):
         readonly=True,
         help="The message type, every version of its contract together.",
     )
-    direction = fields.Selection(selection="_selection_direction", readonly=True)
+    direction = fields.Selection(
+        selection="_selection_direction", readonly=True, help="Inbound: sent to Odoo. Outbound: sent by Odoo."
+    )
     state = fields.Selection(
         selection="_selection_state", readonly=True, help="Where the message stands now."
     )

@@ -18,10 +18,17 @@ class IntegrationPlantHealth(models.Model):
     _rec_name = "warehouse_id"
     _health_message_field = "warehouse_id"
 
-    warehouse_id = fields.Many2one("stock.warehouse", string="Plant", readonly=True)
-    company_id = fields.Many2one("res.company", readonly=True)
-    backend_count = fields.Integer(string="Backends", readonly=True)
-    backend_ids = fields.One2many("integration.backend", compute="_compute_backend_ids", string="Backends ")
+    warehouse_id = fields.Many2one("stock.warehouse", string="Plant", readonly=True, help="The plant.")
+    company_id = fields.Many2one("res.company", readonly=True, help="The company of the plant.")
+    backend_count = fields.Integer(
+        string="Backends", readonly=True, help="How many active backends the plant has."
+    )
+    backend_ids = fields.One2many(
+        "integration.backend",
+        compute="_compute_backend_ids",
+        string="Backends ",
+        help="The plant's backends, whose messages make its figures.",
+    )
 
     def init(self):
         tools.drop_view_if_exists(self.env.cr, self._table)

@@ -2,7 +2,7 @@
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
-from odoo import _, models
+from odoo import models
 from odoo.exceptions import UserError
 
 from ..exceptions import IntegrationBusinessError
@@ -35,7 +35,7 @@ class IntegrationProcessor(models.AbstractModel):
         several models), which are linked to the message.
         """
         raise IntegrationBusinessError(
-            _("Contract %s cannot process inbound messages.", message.flow_id.display_name)
+            self.env._("Contract %s cannot process inbound messages.", message.flow_id.display_name)
         )
 
     def _prepare_payload(self, flow, record, event_code):
@@ -46,8 +46,14 @@ class IntegrationProcessor(models.AbstractModel):
         the message is then kept in exception and built again when retried.
         """
         raise IntegrationBusinessError(
-            _("Contract %s does not know how to build its messages from events.", flow.display_name)
+            self.env._("Contract %s does not know how to build its messages from events.", flow.display_name)
         )
+
+    @staticmethod
+    def _selection_label(record, field_name="state"):
+        """The label of ``record``'s selection field as users read it ("Cancelled", not "cancel")."""
+        field = record._fields[field_name]
+        return dict(field._description_selection(record.env)).get(record[field_name], record[field_name])
 
     @contextmanager
     def _concerning(self, records):
@@ -76,6 +82,8 @@ class IntegrationProcessor(models.AbstractModel):
             moment = datetime.fromisoformat(value)
         except (TypeError, ValueError) as error:
             raise IntegrationBusinessError(
-                _("The %(what)s '%(value)s' is not an ISO 8601 date and time.", what=what, value=value)
+                self.env._(
+                    "The %(what)s '%(value)s' is not an ISO 8601 date and time.", what=what, value=value
+                )
             ) from error
         return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment

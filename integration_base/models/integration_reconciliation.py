@@ -1,5 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 ALERT_ACTIVITY = "mail.mail_activity_data_todo"
@@ -21,8 +21,14 @@ class IntegrationReconciliation(models.Model):
     _inherit = ["mail.thread", "integration.alert.mixin"]
     _order = "id desc"
 
-    name = fields.Char(compute="_compute_name", store=True)
-    backend_id = fields.Many2one("integration.backend", required=True, index=True, readonly=True)
+    name = fields.Char(compute="_compute_name", store=True, help="The reconciliation's reference.")
+    backend_id = fields.Many2one(
+        "integration.backend",
+        required=True,
+        index=True,
+        readonly=True,
+        help="The backend whose stock snapshot is compared with Odoo.",
+    )
     flow_id = fields.Many2one(
         "integration.flow",
         string="Contract",
@@ -41,8 +47,16 @@ class IntegrationReconciliation(models.Model):
         help="The message that brought the snapshot; done messages are purged after the "
         "retention period, the reconciliation stays.",
     )
-    company_id = fields.Many2one(related="backend_id.company_id", store=True, index=True)
-    warehouse_id = fields.Many2one(related="backend_id.warehouse_id", store=True, string="Plant", index=True)
+    company_id = fields.Many2one(
+        related="backend_id.company_id", store=True, index=True, help="The company of the backend."
+    )
+    warehouse_id = fields.Many2one(
+        related="backend_id.warehouse_id",
+        store=True,
+        string="Plant",
+        index=True,
+        help="The plant of the backend.",
+    )
     snapshot_ref = fields.Char(
         string="Snapshot", required=True, readonly=True, help="The snapshot's id at the external system."
     )
@@ -55,10 +69,26 @@ class IntegrationReconciliation(models.Model):
         index=True,
         tracking=True,
         readonly=True,
+        help="Where the review stands.",
     )
-    line_ids = fields.One2many("integration.reconciliation.line", "reconciliation_id", string="Lines")
-    line_count = fields.Integer(string="Number of Lines", compute="_compute_counts", store=True)
-    discrepancy_count = fields.Integer(string="Discrepancies", compute="_compute_counts", store=True)
+    line_ids = fields.One2many(
+        "integration.reconciliation.line",
+        "reconciliation_id",
+        string="Lines",
+        help="One line per product and location compared.",
+    )
+    line_count = fields.Integer(
+        string="Number of Lines",
+        compute="_compute_counts",
+        store=True,
+        help="How many products and locations were compared.",
+    )
+    discrepancy_count = fields.Integer(
+        string="Discrepancies",
+        compute="_compute_counts",
+        store=True,
+        help="How many lines differ by more than the contract's threshold.",
+    )
     unmapped_count = fields.Integer(
         string="Unmapped",
         compute="_compute_counts",
@@ -96,7 +126,7 @@ class IntegrationReconciliation(models.Model):
             source = reconciliation.flow_id._get_processor()
             if not hasattr(source, "_odoo_quantities"):
                 raise UserError(
-                    _(
+                    self.env._(
                         "Contract %s no longer has a reconciliation processor: nothing to compare with.",
                         reconciliation.flow_id.display_name,
                     )
@@ -135,18 +165,18 @@ class IntegrationReconciliation(models.Model):
         over = self.line_ids.filtered(
             lambda line: line.status == "discrepancy" and abs(line.difference_percent) > threshold
         )
-        resolved = _("No discrepancy above the threshold any more.")
+        resolved = self.env._("No discrepancy above the threshold any more.")
         if not over:
             self._keep_alert(ALERT_ACTIVITY, self.flow_id.owner_id, {}, resolved)
             return
         worst = max(over, key=lambda line: (abs(line.difference_percent), abs(line.difference)))
         values = {
-            "summary": _(
+            "summary": self.env._(
                 "Reconciliation: %(count)s discrepancies above %(threshold)g%%",
                 count=len(over),
                 threshold=threshold,
             ),
-            "note": _(
+            "note": self.env._(
                 "Worst: %(product)s at %(location)s, external %(external)g, Odoo %(odoo)g "
                 "(%(percent).1f%%). Unmapped lines: %(unmapped)s.",
                 product=worst.product_id.display_name,
@@ -173,7 +203,7 @@ class IntegrationReconciliation(models.Model):
         self.write({"state": "to_review"})
         for reconciliation in self:
             reconciliation.message_post(
-                body=_(
+                body=self.env._(
                     "Compared again with Odoo by %(user)s: %(count)s discrepancies.",
                     user=self.env.user.name,
                     count=reconciliation.discrepancy_count,
@@ -183,6 +213,6 @@ class IntegrationReconciliation(models.Model):
 
     def action_mark_reviewed(self):
         """Close the review: the discrepancies are explained or corrected."""
-        self.activity_feedback([ALERT_ACTIVITY], feedback=_("Reviewed"))
+        self.activity_feedback([ALERT_ACTIVITY], feedback=self.env._("Reviewed"))
         self.write({"state": "reviewed"})
         return True

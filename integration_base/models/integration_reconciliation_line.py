@@ -15,11 +15,27 @@ class IntegrationReconciliationLine(models.Model):
     _order = "reconciliation_id, id"
 
     reconciliation_id = fields.Many2one(
-        "integration.reconciliation", required=True, ondelete="cascade", index=True, readonly=True
+        "integration.reconciliation",
+        required=True,
+        ondelete="cascade",
+        index=True,
+        readonly=True,
+        help="The reconciliation the line belongs to.",
     )
-    product_id = fields.Many2one("product.product", string="Product", readonly=True, index=True)
-    location_id = fields.Many2one("stock.location", string="Location", readonly=True)
-    product_uom_id = fields.Many2one(related="product_id.uom_id", string="Unit")
+    product_id = fields.Many2one(
+        "product.product",
+        readonly=True,
+        index=True,
+        help="The Odoo product the plant's code stands for (empty when not mapped).",
+    )
+    location_id = fields.Many2one(
+        "stock.location",
+        readonly=True,
+        help="The Odoo location the plant's code stands for (empty when not mapped).",
+    )
+    product_uom_id = fields.Many2one(
+        related="product_id.uom_id", string="Unit", help="The unit the quantities are in."
+    )
     external_product_code = fields.Char(
         readonly=True, help="The product code as the external system sent it; empty when only Odoo has it."
     )
@@ -27,24 +43,28 @@ class IntegrationReconciliationLine(models.Model):
         readonly=True, help="The location code as the external system sent it."
     )
     external_qty = fields.Float(
+        aggregator=None,
         string="External Quantity",
         digits="Product Unit",
         readonly=True,
         help="What the external system counted.",
     )
     odoo_qty = fields.Float(
+        aggregator=None,
         string="Odoo Quantity",
         digits="Product Unit",
         readonly=True,
         help="What Odoo holds at the location and its sub-locations, when last compared.",
     )
     difference = fields.Float(
+        aggregator=None,
         compute="_compute_status",
         store=True,
         digits="Product Unit",
         help="External quantity minus Odoo quantity: negative when the external system counted less.",
     )
     difference_percent = fields.Float(
+        aggregator=None,
         string="Difference (%)",
         compute="_compute_status",
         store=True,

@@ -1,7 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import logging
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools.safe_eval import safe_eval
 
@@ -25,9 +25,11 @@ class IntegrationSubscription(models.Model):
     # records are sent to them, see _backends_for).
     _check_company_auto = True
 
-    name = fields.Char(compute="_compute_name", store=True)
-    event_id = fields.Many2one("integration.event", string="Event", required=True, tracking=True)
-    event_model = fields.Char(related="event_id.model")
+    name = fields.Char(compute="_compute_name", store=True, help="The subscription as people call it.")
+    event_id = fields.Many2one(
+        "integration.event", required=True, tracking=True, help="The business event that raises the messages."
+    )
+    event_model = fields.Char(related="event_id.model", help="The model of the event's records.")
     flow_code = fields.Char(
         string="Outbound Contract",
         required=True,
@@ -55,7 +57,9 @@ class IntegrationSubscription(models.Model):
         default=lambda self: self.env.company,
         help="The company whose records and backends the subscription serves.",
     )
-    active = fields.Boolean(default=True, tracking=True)
+    active = fields.Boolean(
+        default=True, tracking=True, help="Archive the subscription to stop its messages."
+    )
 
     @api.depends("event_id.name", "flow_code")
     def _compute_name(self):
@@ -69,7 +73,7 @@ class IntegrationSubscription(models.Model):
                 self.env[subscription.event_model].search_count(subscription._parsed_domain(), limit=1)
             except Exception as error:
                 raise ValidationError(
-                    _(
+                    self.env._(
                         "The domain of subscription %(name)s is not valid: %(error)s",
                         name=subscription.name,
                         error=error,
@@ -115,7 +119,9 @@ class IntegrationSubscription(models.Model):
             # transaction; say it where the configuration is made.
             _logger.warning("subscription %s: %s", self.id, error)
             self.sudo().message_post(
-                body=_("Nothing sent for %(record)s: %(error)s", record=record.display_name, error=error)
+                body=self.env._(
+                    "Nothing sent for %(record)s: %(error)s", record=record.display_name, error=error
+                )
             )
             return Message
         return Message._ingest_event(flow, self.event_id.code, record, correlation_id=correlation_id)

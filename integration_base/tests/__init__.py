@@ -7,3 +7,4 @@ from . import test_metrics
 from . import test_reconciliation
 from . import test_message_trend
 from . import test_record_state
+from . import test_ui_conventions

@@ -84,8 +84,10 @@ class TestStockReconciliation(IntegrationCase):
     def _set_stock(cls, product, location, quantity):
         cls.env["stock.quant"]._update_available_quantity(product, location, quantity)
 
-    def _receive(self, snapshot=SNAPSHOT):
-        message, created = self.env["integration.message"]._ingest(self.backend, "stock.snapshot", snapshot)
+    def _receive(self, snapshot=None):
+        message, created = self.env["integration.message"]._ingest(
+            self.backend, "stock.snapshot", SNAPSHOT if snapshot is None else snapshot
+        )
         self.assertTrue(created)
         self._dispatch(self.backend)
         reconciliation = self.env["integration.reconciliation"].search([("message_id", "=", message.id)])

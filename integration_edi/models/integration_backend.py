@@ -1,5 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 
@@ -21,5 +21,7 @@ class IntegrationBackend(models.Model):
         for backend in self:
             if backend.system_type == "edi" and not backend.edi_partner_id:
                 raise ValidationError(
-                    _("EDI backend '%s' must name the trading partner it exchanges with.", backend.name)
+                    self.env._(
+                        "EDI backend '%s' must name the trading partner it exchanges with.", backend.name
+                    )
                 )

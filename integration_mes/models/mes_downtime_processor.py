@@ -1,5 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo import _, models
+from odoo import models
 
 from odoo.addons.integration_base.exceptions import IntegrationBusinessError
 
@@ -26,7 +26,9 @@ class MesDowntimeProcessor(models.AbstractModel):
         start = self._parse_datetime(payload["start"], "downtime start")
         end = self._parse_datetime(payload.get("end"), "downtime end")
         if end and end < start:
-            raise IntegrationBusinessError(_("Downtime %s ends before it starts.", payload["downtime_id"]))
+            raise IntegrationBusinessError(
+                self.env._("Downtime %s ends before it starts.", payload["downtime_id"])
+            )
         Productivity = self.env["mrp.workcenter.productivity"]
         line = Productivity.search(
             [("mes_backend_id", "=", backend.id), ("mes_downtime_ref", "=", payload["downtime_id"])], limit=1
@@ -63,8 +65,8 @@ class MesDowntimeProcessor(models.AbstractModel):
             production.activity_schedule(
                 "mail.mail_activity_data_todo",
                 user_id=(production.user_id or message.flow_id.owner_id).id,
-                summary=_("%s is down", workcenter.display_name),
-                note=_(
+                summary=self.env._("%s is down", workcenter.display_name),
+                note=self.env._(
                     "The MES reports %(wc)s stopped since %(start)s (%(reason)s): order %(ref)s is affected.",
                     wc=workcenter.display_name,
                     start=payload["start"],

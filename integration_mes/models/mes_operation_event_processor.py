@@ -1,7 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo import _, models
+from odoo import models
 
-from odoo.addons.integration_base.exceptions import IntegrationBusinessError
+from odoo.addons.integration_base.exceptions import DefinitiveBusinessError, IntegrationBusinessError
 
 
 class MesOperationEventProcessor(models.AbstractModel):
@@ -29,11 +29,11 @@ class MesOperationEventProcessor(models.AbstractModel):
         at = self._parse_datetime(payload["at"], "event time")
         action = payload["action"]
         if workorder.state in ("done", "cancel"):
-            raise IntegrationBusinessError(
-                _(
+            raise DefinitiveBusinessError(
+                self.env._(
                     "Work order %(wo)s is already %(state)s: it cannot %(action)s.",
                     wo=workorder.display_name,
-                    state=workorder.state,
+                    state=self._selection_label(workorder).lower(),
                     action=action,
                 ),
                 records=workorder,
@@ -49,7 +49,7 @@ class MesOperationEventProcessor(models.AbstractModel):
                 workorder.button_finish()
             running.filtered(lambda t: t.date_start <= at).write({"date_end": at})
         production.message_post(
-            body=_(
+            body=self.env._(
                 "MES: %(action)s %(operation)s at %(at)s%(by)s",
                 action=action,
                 operation=workorder.name,
@@ -70,7 +70,7 @@ class MesOperationEventProcessor(models.AbstractModel):
         )
         if len(workorders) != 1:
             raise IntegrationBusinessError(
-                _(
+                self.env._(
                     "Order %(ref)s has %(count)s work orders on %(wc)s%(op)s: the event needs exactly one.",
                     ref=production.name,
                     count=len(workorders),

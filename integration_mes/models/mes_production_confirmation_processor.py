@@ -1,8 +1,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo import _, models
+from odoo import models
 from odoo.exceptions import UserError
 
-from odoo.addons.integration_base.exceptions import IntegrationBusinessError
+from odoo.addons.integration_base.exceptions import DefinitiveBusinessError, IntegrationBusinessError
 
 
 class MesProductionConfirmationProcessor(models.AbstractModel):
@@ -28,18 +28,24 @@ class MesProductionConfirmationProcessor(models.AbstractModel):
     def _confirm(self, message, payload, production):
         backend = message.backend_id
         if production.state not in ("confirmed", "progress", "to_close"):
-            raise IntegrationBusinessError(
-                _(
+            # A done or cancelled order never takes one again; a draft one may once confirmed.
+            error_class = (
+                DefinitiveBusinessError
+                if production.state in ("done", "cancel")
+                else IntegrationBusinessError
+            )
+            raise error_class(
+                self.env._(
                     "Order %(ref)s is %(state)s: it takes no confirmation.",
                     ref=production.name,
-                    state=production.state,
+                    state=self._selection_label(production).lower(),
                 )
             )
         total = production.qty_producing + payload["produced_qty"]
         uom = production.product_uom_id
         if uom.compare(total, production.product_qty) > 0 and not backend.mes_allow_overproduction:
             raise IntegrationBusinessError(
-                _(
+                self.env._(
                     "Order %(ref)s would produce %(total)s %(uom)s of %(planned)s planned, and backend "
                     "%(backend)s does not allow overproduction.",
                     ref=production.name,
@@ -51,7 +57,7 @@ class MesProductionConfirmationProcessor(models.AbstractModel):
             )
         if payload["final"] and production.mes_on_hold:
             raise IntegrationBusinessError(
-                _(
+                self.env._(
                     "Order %s is on quality hold: the final confirmation waits for the release.",
                     production.name,
                 )
@@ -83,7 +89,7 @@ class MesProductionConfirmationProcessor(models.AbstractModel):
             )[:1]
             if not move:
                 raise IntegrationBusinessError(
-                    _(
+                    self.env._(
                         "%(product)s is not a component of order %(ref)s.",
                         product=product.display_name,
                         ref=production.name,
@@ -98,7 +104,7 @@ class MesProductionConfirmationProcessor(models.AbstractModel):
             return self.env["stock.lot"]
         if production.product_id.tracking == "none":
             raise IntegrationBusinessError(
-                _(
+                self.env._(
                     "%s is not tracked by lots: the confirmation should not name any.",
                     production.product_id.display_name,
                 )
@@ -107,7 +113,7 @@ class MesProductionConfirmationProcessor(models.AbstractModel):
             current = production.lot_producing_ids
             if len(set(names)) > 1 or (current and current.name not in names):
                 raise IntegrationBusinessError(
-                    _(
+                    self.env._(
                         "Order %(ref)s produces one lot (%(lot)s); the MES sent %(names)s.",
                         ref=production.name,
                         lot=current.name or "-",
@@ -162,29 +168,31 @@ class MesProductionConfirmationProcessor(models.AbstractModel):
             ).button_mark_done()
         except UserError as error:
             raise IntegrationBusinessError(
-                _("Order %(ref)s could not be marked done: %(error)s", ref=production.name, error=error)
+                self.env._(
+                    "Order %(ref)s could not be marked done: %(error)s", ref=production.name, error=error
+                )
             ) from error
         if production.state != "done":
-            raise IntegrationBusinessError(_("Order %s could not be marked done.", production.name))
+            raise IntegrationBusinessError(self.env._("Order %s could not be marked done.", production.name))
 
     def _summary(self, message, payload):
         parts = [
-            _(
+            self.env._(
                 "MES confirmation %(event)s: %(qty)s produced",
                 event=payload["event_id"],
                 qty=payload["produced_qty"],
             )
         ]
         if payload.get("operator"):
-            parts.append(_("by %s", payload["operator"]))
+            parts.append(self.env._("by %s", payload["operator"]))
         if payload.get("started_at") or payload.get("finished_at"):
             parts.append(
-                _(
+                self.env._(
                     "from %(start)s to %(end)s",
                     start=payload.get("started_at", "?"),
                     end=payload.get("finished_at", "?"),
                 )
             )
         if payload["final"]:
-            parts.append(_("(final)"))
+            parts.append(self.env._("(final)"))
         return " ".join(parts)

@@ -1,5 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 
 
 class MesQualityHold(models.Model):
@@ -16,21 +16,41 @@ class MesQualityHold(models.Model):
     _order = "held_at desc, id desc"
 
     name = fields.Char(string="Hold", required=True, readonly=True, help="The hold's id at the MES.")
-    backend_id = fields.Many2one("integration.backend", required=True, readonly=True, index=True)
-    company_id = fields.Many2one(related="backend_id.company_id", store=True)
-    warehouse_id = fields.Many2one(related="backend_id.warehouse_id", store=True, string="Plant")
-    production_id = fields.Many2one("mrp.production", string="Manufacturing Order", readonly=True, index=True)
-    lot_id = fields.Many2one("stock.lot", string="Lot", readonly=True, index=True)
-    reason = fields.Char(readonly=True, tracking=True)
+    backend_id = fields.Many2one(
+        "integration.backend", required=True, readonly=True, index=True, help="The MES that put the hold."
+    )
+    company_id = fields.Many2one(
+        related="backend_id.company_id", store=True, help="The company of the MES backend."
+    )
+    warehouse_id = fields.Many2one(
+        related="backend_id.warehouse_id", store=True, string="Plant", help="The plant of the MES backend."
+    )
+    production_id = fields.Many2one(
+        "mrp.production",
+        string="Manufacturing Order",
+        readonly=True,
+        index=True,
+        help="The manufacturing order on hold, when the hold is on an order.",
+    )
+    lot_id = fields.Many2one(
+        "stock.lot",
+        readonly=True,
+        index=True,
+        help="The lot on hold, when the hold is on a lot: every order producing it waits.",
+    )
+    reason = fields.Char(readonly=True, tracking=True, help="Why the plant put the hold, as the MES said it.")
     state = fields.Selection(
         [("held", "On Hold"), ("released", "Released")],
         required=True,
         default="held",
         tracking=True,
         readonly=True,
+        help="Held: the order cannot be marked done. Released: the MES lifted the hold.",
     )
-    held_at = fields.Datetime(required=True, default=fields.Datetime.now, readonly=True)
-    released_at = fields.Datetime(readonly=True)
+    held_at = fields.Datetime(
+        required=True, default=fields.Datetime.now, readonly=True, help="When the MES put the hold."
+    )
+    released_at = fields.Datetime(readonly=True, help="When the MES released it.")
 
     _backend_name_unique = models.Constraint(
         "UNIQUE(backend_id, name)", "The MES already sent a hold with this id."
@@ -53,7 +73,7 @@ class MesQualityHold(models.Model):
                 ("ordering_key", "in", orders.mapped("name")),
             ]
         )
-        waiting._retry_by_itself(_("the quality hold was released"))
+        waiting._retry_by_itself(self.env._("the quality hold was released"))
 
     def _held_orders_of_lots(self):
         if not self.lot_id:

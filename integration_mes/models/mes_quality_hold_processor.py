@@ -1,5 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo import _, models
+from odoo import models
 
 from odoo.addons.integration_base.exceptions import IntegrationBusinessError
 
@@ -18,7 +18,7 @@ class MesQualityHoldProcessor(models.AbstractModel):
         if payload["action"] == "release":
             if not hold:
                 raise IntegrationBusinessError(
-                    _(
+                    self.env._(
                         "%(backend)s released hold %(hold)s, which it never sent.",
                         backend=backend.display_name,
                         hold=payload["hold_id"],
@@ -45,7 +45,7 @@ class MesQualityHoldProcessor(models.AbstractModel):
         )
         for held in production | hold._held_orders_of_lots():
             held.message_post(
-                body=_("Put on quality hold by the plant: %s", payload.get("reason") or hold.name)
+                body=self.env._("Put on quality hold by the plant: %s", payload.get("reason") or hold.name)
             )
         return [hold, *production]
 
@@ -56,5 +56,5 @@ class MesQualityHoldProcessor(models.AbstractModel):
             [("name", "=", name), ("company_id", "in", (backend.company_id.id, False))], limit=1
         )
         if not lot:
-            raise IntegrationBusinessError(_("Lot %s is unknown in Odoo.", name))
+            raise IntegrationBusinessError(self.env._("Lot %s is unknown in Odoo.", name))
         return lot

@@ -1,5 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from odoo.addons.integration_base.exceptions import IntegrationBusinessError
@@ -20,7 +20,12 @@ class MrpProduction(models.Model):
 
     _inherit = ["mrp.production", "integration.record.mixin"]
 
-    mes_hold_ids = fields.One2many("mes.quality.hold", "production_id", string="MES Quality Holds")
+    mes_hold_ids = fields.One2many(
+        "mes.quality.hold",
+        "production_id",
+        string="MES Quality Holds",
+        help="The quality holds the MES put on this order.",
+    )
     mes_on_hold = fields.Boolean(
         string="On Quality Hold",
         compute="_compute_mes_on_hold",
@@ -63,7 +68,7 @@ class MrpProduction(models.Model):
         )
         if not production:
             raise IntegrationBusinessError(
-                _(
+                self.env._(
                     "%(backend)s sent order %(ref)s, which Odoo does not know at plant %(plant)s.",
                     backend=backend.display_name,
                     ref=reference,
@@ -99,7 +104,7 @@ class MrpProduction(models.Model):
         held = self.filtered("mes_on_hold")
         if held:
             raise UserError(
-                _(
+                self.env._(
                     "%s is on quality hold by the plant: it cannot be marked done until the hold is "
                     "released.",
                     ", ".join(held.mapped("name")),

@@ -212,7 +212,8 @@ class TestOperationAndDowntime(MesCase):
         self._event(production, "OP-1", "finish", "2030-01-01T08:00:00Z")
         late = self._event(production, "OP-2", "start", "2030-01-01T09:00:00Z")
         self.assertEqual(late.state, "exception")
-        self.assertIn("already done", late.error_message)
+        self.assertIn("is already finished: it cannot", late.error_message)
+        self.assertEqual((late.error_definitive, late.can_retry), (True, False), "retrying cannot help")
 
     def test_downtime_is_a_productivity_loss_and_warns_the_planner_once(self):
         production = self._order(quantity=2)

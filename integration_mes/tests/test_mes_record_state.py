@@ -61,12 +61,14 @@ class TestMesRecordState(RecordStateMixin, MesCase):
             {(link.res_model, link.res_id) for link in late.link_ids},
             {("mrp.workorder", workorder.id), ("mrp.production", production.id)},
         )
-        self.assertIntegrationState(workorder, 2, 1, reason="already done")
+        self.assertIntegrationState(workorder, 2, 1, reason="is already finished")
         self.assertEqual(self._messages_of_action(workorder.action_open_integration_attention()), late)
         view = "mrp.mrp_production_workorder_form_view_inherit"
         values = self.assertFormOpens(workorder, self.planner, view)
-        self.assertIn("already done", values["integration_attention_reason"])
+        self.assertIn("is already finished", values["integration_attention_reason"])
         self.assertTrue(
-            self._integration_notes(production).filtered(lambda note: "already done" in str(note.body)),
+            self._integration_notes(production).filtered(
+                lambda note: "is already finished" in str(note.body)
+            ),
             "the order's chatter is told (a work order has none)",
         )

@@ -53,7 +53,7 @@ CRUD = ("read", "search", "write", "create", "unlink")
 # attempts and audit lines are written by the engine only; only a manager activates a
 # contract; subscriptions are a manager's configuration; operators review reconciliations;
 # a secret is write-only, to everyone; error details and partners' raw answers are for
-# operators.
+# managers.
 EXPECTED = {
     "integration.backend": {
         **dict.fromkeys(("read", "search"), ALL),
@@ -76,7 +76,7 @@ EXPECTED = {
     "integration.delivery.attempt": {
         **dict.fromkeys(("read", "search"), ALL),
         **dict.fromkeys(("write", "create", "unlink"), NOBODY),
-        "read_response_excerpt": OPS,
+        "read_response_excerpt": MGR,
     },
     "integration.event": {
         **dict.fromkeys(("read", "search"), ALL),
@@ -106,7 +106,9 @@ EXPECTED = {
         "unlink": MGR,  # done, cancelled or dead ones
         "action_retry": OPS,
         "action_cancel": OPS,
-        "read_error_detail": OPS,
+        "action_create_mapping": OPS,
+        "action_open_record": ALL,
+        "read_error_detail": MGR,
         "read_linked": ALL,
     },
     "integration.message.audit": {
@@ -117,6 +119,13 @@ EXPECTED = {
         **dict.fromkeys(("read", "search"), ALL),
         # The trail of what a message touched, written by the engine only, as audit lines are.
         **dict.fromkeys(("write", "create", "unlink"), NOBODY),
+    },
+    "integration.missing.mapping": {
+        # The codes that messages in exception wait for, read from the messages themselves.
+        **dict.fromkeys(("read", "search"), ALL),
+        **dict.fromkeys(("write", "create", "unlink"), NOBODY),
+        "action_create_mapping": OPS,
+        "action_view_messages": ALL,
     },
     "integration.message.trend": {
         # The messages as figures: read by whoever reads the messages, changed by nobody.
@@ -383,6 +392,12 @@ class Scene:
         )
         done = [self.ingest(backend_id, "Fine") for _ in range(done)]
         exceptions = [self.ingest(backend_id, "!refused") for _ in range(exceptions)]
+        # A code the plant sent that Odoo does not know: the message waits for its mapping.
+        unmapped = self.ingest(
+            backend_id,
+            None,
+            payload={"ref": self.unique("ACM"), "name": "Unmapped", "country": self.unique("ZZ")},
+        )
         snapshot = self.ingest(
             backend_id,
             None,
@@ -405,6 +420,7 @@ class Scene:
             "subscription_id": subscription_id,
             "done": done,
             "exceptions": exceptions,
+            "unmapped": unmapped,
             "snapshot": snapshot,
         }
 
@@ -719,6 +735,8 @@ def build_cells(world):
             "unlink": on(lambda: pooled("done"), "unlink"),
             "action_retry": on(lambda: pooled("exception"), "action_retry"),
             "action_cancel": on(lambda: pooled("exception"), "action_cancel"),
+            "action_create_mapping": on(seed(a1["unmapped"]), "action_create_mapping"),
+            "action_open_record": on(seed(message_done), "action_open_record"),
             "read_error_detail": on(seed(message_exception), "read", ["error_detail"]),
             "read_linked": on(
                 seed(message_done),
@@ -726,6 +744,14 @@ def build_cells(world):
                 ["link_ids"],
                 check=lambda result: link_id in result[0]["link_ids"],
             ),
+        },
+        # A code waiting for its mapping is named by its (first) waiting message.
+        "integration.missing.mapping": {
+            "write": on(seed(a1["unmapped"]), "write", {"missing_code": "forged"}),
+            "create": creating(lambda: {"missing_code": "forged"}),
+            "unlink": on(seed(a1["unmapped"]), "unlink"),
+            "action_create_mapping": on(seed(a1["unmapped"]), "action_create_mapping"),
+            "action_view_messages": on(seed(a1["unmapped"]), "action_view_messages"),
         },
         "integration.message.audit": {
             "write": on(seed(audit_id), "write", {"note": "checked"}),
@@ -808,6 +834,7 @@ def build_cells(world):
         "integration.message": message_done,
         "integration.message.audit": audit_id,
         "integration.message.link": link_id,
+        "integration.missing.mapping": a1["unmapped"],
         "integration.message.trend": message_done,
         "integration.plant.health": health_id,
         "integration.reconciliation": reconciliation_id,

@@ -4,7 +4,11 @@ import time
 
 from odoo import models
 
-from odoo.addons.integration_base.exceptions import IntegrationBusinessError, IntegrationTechnicalError
+from odoo.addons.integration_base.exceptions import (
+    DefinitiveBusinessError,
+    IntegrationBusinessError,
+    IntegrationTechnicalError,
+)
 
 
 class PartnerProcessor(models.AbstractModel):
@@ -25,7 +29,7 @@ class PartnerProcessor(models.AbstractModel):
         if simulate == "slow":
             time.sleep(0.02)  # long enough for two workers to overlap if the engine let them
         if simulate == "timeout" or (simulate == "fail_first" and message.attempts < 2):
-            raise IntegrationTechnicalError("the partner's server did not answer in time")
+            raise IntegrationTechnicalError(self.env._("The partner's server did not answer in time."))
         if simulate == "nameless_contact":
             # A database constraint (a contact needs a name) refuses the record: a business
             # problem, not worth retrying.
@@ -34,8 +38,17 @@ class PartnerProcessor(models.AbstractModel):
             )
             partner.flush_recordset()
             return partner
+        if simulate == "vanished_country":
+            # Reading a record deleted since the payload named it: Odoo's MissingError.
+            return self.env["res.country"].browse(2_000_000_000).name
+        if simulate == "closed":
+            raise DefinitiveBusinessError(
+                self.env._("Partner %(ref)s is closed: it takes no more changes.", ref=payload["ref"])
+            )
         if payload["name"].startswith("!"):
-            raise IntegrationBusinessError(f"A partner name cannot start with '!': {payload['name']}")
+            raise IntegrationBusinessError(
+                self.env._("A partner name cannot start with '!': %(name)s", name=payload["name"])
+            )
         country = self.env["res.country"]
         if payload.get("country"):
             country = self.env["integration.mapping"]._lookup(
@@ -56,7 +69,9 @@ class PartnerProcessor(models.AbstractModel):
     def _prepare_payload(self, flow, record, event_code):
         """The same contract outbound: any record becomes a ``ref`` and a ``name``."""
         if record.display_name.startswith("!"):
-            raise IntegrationBusinessError(f"{record.display_name} cannot be sent: its name starts with '!'")
+            raise IntegrationBusinessError(
+                self.env._("%(record)s cannot be sent: its name starts with '!'", record=record.display_name)
+            )
         return {
             "ref": record.ref if "ref" in record._fields and record.ref else str(record.id),
             "name": record.display_name,

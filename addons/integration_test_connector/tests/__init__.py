@@ -6,4 +6,5 @@ from . import test_monitoring
 from . import test_hostile_input
 from . import test_multi_company
 from . import test_reliability_findings
+from . import test_resolution
 from . import test_record_state

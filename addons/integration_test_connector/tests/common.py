@@ -10,7 +10,9 @@ PARTNER_SCHEMA = {
         "ref": {"type": "string", "minLength": 1},
         "name": {"type": "string"},
         "country": {"type": "string"},
-        "simulate": {"enum": ["timeout", "fail_first", "nameless_contact", "slow"]},
+        "simulate": {
+            "enum": ["timeout", "fail_first", "nameless_contact", "slow", "closed", "vanished_country"]
+        },
     },
     "additionalProperties": False,
 }

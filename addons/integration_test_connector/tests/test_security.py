@@ -130,7 +130,7 @@ class TestPlantRestriction(EngineCase):
 
 @tagged("post_install", "-at_install")
 class TestTechnicalDetail(EngineCase):
-    """Tracebacks and partners' raw answers are for operators; every user reads the reason."""
+    """Tracebacks and partners' raw answers are for managers; every user reads the reason."""
 
     @classmethod
     def setUpClass(cls):
@@ -164,12 +164,17 @@ class TestTechnicalDetail(EngineCase):
             attempt.with_user(self.integration_user).read(["response_excerpt"])
         self.assertEqual(attempt.with_user(self.integration_user).status_code, 500)
         as_operator = message.with_user(self.operator)
-        self.assertIn("Traceback", as_operator.error_detail)
-        self.assertIn("psycopg2", as_operator.delivery_attempt_ids.response_excerpt)
+        self.assertIn("did not answer in time", as_operator.error_message)
+        with self.assertRaises(AccessError):
+            as_operator.read(["error_detail"])
+        as_manager = message.with_user(self.integration_manager)
+        self.assertIn("Traceback", as_manager.error_detail)
+        self.assertIn("psycopg2", as_manager.delivery_attempt_ids.response_excerpt)
 
     def test_the_message_form_opens_for_users_without_the_detail(self):
         message, _attempt = self._failed_with_answer()
-        for user, sees_detail in ((self.integration_user, False), (self.operator, True)):
+        users = ((self.integration_user, False), (self.operator, False), (self.integration_manager, True))
+        for user, sees_detail in users:
             Message = self.env["integration.message"].with_user(user)
             views = Message.get_views([(False, "form")])
             arch = views["views"]["form"]["arch"]
