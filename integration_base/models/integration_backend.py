@@ -186,7 +186,7 @@ class IntegrationBackend(models.Model):
         help="The keys and tokens of the backend, encrypted at rest and never shown again (managers only).",
     )
     pending_count = fields.Integer(
-        string="In Progress",
+        string="Queued or Processing",
         compute="_compute_message_counts",
         help="Messages on their way: received, queued or processing.",
     )

@@ -5,6 +5,7 @@ from odoo import fields, models
 class MaintenanceEquipment(models.Model):
     """Equipment belongs to a plant, and shows the CMMS messages about it."""
 
+    _name = "maintenance.equipment"
     _inherit = ["maintenance.equipment", "integration.record.mixin"]
 
     warehouse_id = fields.Many2one(

@@ -18,6 +18,7 @@ class MrpProduction(models.Model):
     Their form shows their messages and warns while one of them is not going through.
     """
 
+    _name = "mrp.production"
     _inherit = ["mrp.production", "integration.record.mixin"]
 
     mes_hold_ids = fields.One2many(

@@ -5,4 +5,5 @@ from odoo import models
 class MrpWorkorder(models.Model):
     """Work orders show the MES operation events about them."""
 
+    _name = "mrp.workorder"
     _inherit = ["mrp.workorder", "integration.record.mixin"]
