@@ -134,12 +134,14 @@ class IntegrationBackend(models.Model):
         help="Where outbound messages are delivered, for example https://mes.plant-a.example/api.",
     )
     connect_timeout = fields.Float(
+        string="Connect Timeout (s)",
         aggregator=None,
         default=5.0,
         tracking=True,
         help="Seconds to wait for the connection when delivering a message.",
     )
     read_timeout = fields.Float(
+        string="Read Timeout (s)",
         aggregator=None,
         default=30.0,
         tracking=True,

@@ -1045,6 +1045,16 @@ class IntegrationMessage(models.Model):
         elif warehouse:
             domain.append(("warehouse_id", "=", warehouse.id))
         waiting = self.search(domain)
+        if waiting:
+            # Whoever made the mapping is named in the message's history, as for a retry by hand.
+            waiting._audit(
+                "retry",
+                self.env._(
+                    "Retried by itself: %(user)s created the mapping for %(code)s.",
+                    user=self.env.user.name,
+                    code=external_code,
+                ),
+            )
         waiting._retry_by_itself(self.env._("the mapping for %s now exists", external_code))
         return waiting
 

@@ -3,9 +3,9 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 SCOPES = [
-    ("backend", "This backend only"),
-    ("plant", "Every backend of the plant"),
-    ("company", "Every backend of the company"),
+    ("backend", "Backend"),
+    ("plant", "Plant"),
+    ("company", "Company"),
 ]
 
 
@@ -119,12 +119,12 @@ class IntegrationMappingWizardLine(models.TransientModel):
         string="Model", readonly=True, help="The model of the record the code stands for."
     )
     res_id = fields.Many2oneReference(
-        string="Odoo Record", model_field="res_model", help="The Odoo record the code stands for."
+        string="Record", model_field="res_model", help="The Odoo record the code stands for."
     )
     value_set = fields.Char(readonly=True, help="The enumeration of a value mapping, e.g. scrap_reason.")
     value = fields.Char(help="The canonical value the code stands for.")
     external_code = fields.Char(
-        string="Code at the Backend",
+        string="Code",
         help="The code the backend uses: the one it sent, or (for an Odoo record it does not know yet) "
         "the code to send it under.",
     )
@@ -132,7 +132,9 @@ class IntegrationMappingWizardLine(models.TransientModel):
         SCOPES,
         required=True,
         default="backend",
-        help="Which backends the new mapping serves: the most specific mapping wins when there are several.",
+        string="Serves",
+        help="Which backends the new mapping serves: Backend, this backend only; Plant, every backend of "
+        "its plant; Company, every backend of its company. The most specific mapping wins.",
     )
 
     @api.model

@@ -62,6 +62,11 @@ class TestResolution(EngineCase):
         result = wizard.action_create_mappings()
         self.assertEqual(result["params"]["title"], "2 mapping(s) created")
         self.assertEqual((first | second | other).mapped("state"), ["queued"] * 3, "retried by themselves")
+        self.assertEqual(
+            second.audit_ids.sorted("id")[-1:].note,
+            f"Retried by itself: {self.operator.name} created the mapping for ZZ-NL.",
+            "who made the mapping is in the message's history",
+        )
         self.assertFalse(report.search([("backend_id", "=", self.backend.id)]), "nothing waits any more")
         mapping = self.env["integration.mapping"].search([("external_code", "=", "ZZ-NL")])
         self.assertEqual((mapping.backend_id, mapping.record_ref), (self.backend, self.netherlands))
