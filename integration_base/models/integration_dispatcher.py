@@ -30,6 +30,9 @@ recovers messages. Its rules:
   due a few seconds after it, and while a drain works a watchdog is always
   scheduled a few seconds ahead, so that a killed worker's messages move
   again within seconds; the sweep cron catches anything else every minute.
+  A drain found waiting when messages are stored may start before they are
+  committed and miss them, so after the commit a drain still waiting is
+  looked for again (and one enqueued when none is).
 """
 
 import json
@@ -39,11 +42,12 @@ import time
 import traceback
 from collections import Counter
 from datetime import timedelta
+from functools import partial
 
 from psycopg2 import IntegrityError
 from psycopg2 import errors as pg_errors
 
-from odoo import api, fields, models
+from odoo import SUPERUSER_ID, api, fields, models
 from odoo.exceptions import AccessError, ConcurrencyError, MissingError, UserError
 from odoo.orm.models import get_columns_from_sql_diagnostics
 from odoo.tools import SQL, config, mute_logger
@@ -146,6 +150,8 @@ class IntegrationDispatcher(models.AbstractModel):
             else:
                 identity = f"integration-dispatch-{backend.id}"
             jobs |= self._enqueue_drain(backend, identity, eta)
+            if not (watchdog or helper or eta):
+                self._check_drain_after_commit(backend)
             if not (watchdog or helper):
                 # A drain killed before its first claim commits has scheduled no watchdog
                 # yet: its backup is scheduled with it, due a little after it.
@@ -155,6 +161,36 @@ class IntegrationDispatcher(models.AbstractModel):
                 backup_eta = (eta or fields.Datetime.now()) + timedelta(seconds=WATCHDOG_SECONDS)
                 self._keep_backup(backend, backup_identity, backup_eta)
         return jobs
+
+    def _check_drain_after_commit(self, backend):
+        """Once this transaction commits, make sure a drain that starts after the commit is waiting.
+
+        The drain found waiting above may be started by the job runner before
+        this transaction commits: it then claims before these messages are
+        visible, ends, and leaves them to the watchdog. Asked again after the
+        commit, a drain still waiting is sure to see them; one that started
+        is not counted, and a new drain is enqueued.
+        """
+        callbacks = self.env.cr.postcommit
+        backend_ids = callbacks.data.setdefault("integration.dispatch.after_commit", set())
+        if not backend_ids:
+            callbacks.add(partial(self._ensure_drain_waiting, self.env.registry, backend_ids))
+        backend_ids.add(backend.id)
+
+    @staticmethod
+    def _ensure_drain_waiting(registry, backend_ids):
+        """A drain waits to start for each of these backends (after the commit that stored their messages)."""
+        try:
+            with registry.cursor() as cr:
+                env = api.Environment(cr, SUPERUSER_ID, {})
+                dispatcher = env["integration.dispatcher"]
+                for backend in env["integration.backend"].browse(sorted(backend_ids)).exists():
+                    if backend.state == "active":
+                        dispatcher._enqueue_drain(backend, f"integration-dispatch-{backend.id}", None)
+        except Exception:
+            # The request is answered already; the watchdog scheduled with the drain and the
+            # sweep cron still move the messages.
+            _logger.warning("drains of backends %s not checked after commit", backend_ids, exc_info=True)
 
     def _keep_backup(self, backend, identity, eta):
         """A watchdog drain of ``identity`` that waits until ``eta`` at least.

@@ -151,6 +151,25 @@ class TestIngest(EngineCase):
         self.assertEqual(len(watchdog), 1)
         self.assertEqual(watchdog.eta, later + timedelta(seconds=WATCHDOG_SECONDS))
 
+    def test_a_drain_that_started_before_the_commit_is_not_counted_on(self):
+        """The drain found waiting may start before the ingest commits and miss its messages."""
+        self.env["queue.job"].search([]).unlink()  # those of the backend's activation
+        self._ingest({"ref": "AC1", "name": "After commit"})
+        drain = f"integration-dispatch-{self.backend.id}"
+        pending = self.env["queue.job"].search([("identity_key", "=", drain)])
+        self.assertEqual(len(pending), 1)
+        self.assertEqual(self.env.cr.postcommit.data["integration.dispatch.after_commit"], {self.backend.id})
+        # The runner starts it before the ingest commits: it cannot see the new message.
+        self.env.cr.execute("UPDATE queue_job SET state = 'started' WHERE id = %s", [pending.id])
+        type(self.env["integration.dispatcher"])._ensure_drain_waiting(self.env.registry, {self.backend.id})
+        self.env.invalidate_all()
+        waiting = self.env["queue.job"].search([("identity_key", "=", drain), ("state", "=", "pending")])
+        self.assertEqual(len(waiting), 1, "a drain that starts after the commit was enqueued")
+        self.assertNotEqual(waiting, pending)
+        # Still waiting after the commit, a drain is enough: no second one.
+        type(self.env["integration.dispatcher"])._ensure_drain_waiting(self.env.registry, {self.backend.id})
+        self.assertEqual(self.env["queue.job"].search_count([("identity_key", "=", drain)]), 2)
+
     def test_jobs_run_as_the_engine_and_records_name_the_technical_user(self):
         message, _created = self._ingest({"ref": "TU", "name": "Technical user"})
         job = self.env["queue.job"].search([("identity_key", "=", f"integration-dispatch-{self.backend.id}")])
