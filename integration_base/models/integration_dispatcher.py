@@ -106,6 +106,11 @@ def error_detail(error):
     return "".join(traceback.format_exception(error))
 
 
+def drain_identity(backend_id):
+    """The identity key of a backend's plain drain: what its watchdogs, helpers and slots add to."""
+    return f"integration-dispatch-{backend_id}"
+
+
 def commit(cr):
     """Commit the dispatcher's own cursor: the one door to a commit in this file.
 
@@ -141,23 +146,22 @@ class IntegrationDispatcher(models.AbstractModel):
         """
         jobs = self.env["queue.job"]
         for backend in backends.filtered(lambda b: b.state == "active"):
+            drain = drain_identity(backend.id)
             if watchdog:
-                identity = f"integration-dispatch-{backend.id}-watchdog"
+                identity = f"{drain}-watchdog"
             elif eta:
-                identity = f"integration-dispatch-{backend.id}-at-{fields.Datetime.to_string(eta)}"
+                identity = f"{drain}-at-{fields.Datetime.to_string(eta)}"
             elif helper:
-                identity = f"integration-dispatch-{backend.id}-helper-{helper}"
+                identity = f"{drain}-helper-{helper}"
             else:
-                identity = f"integration-dispatch-{backend.id}"
+                identity = drain
             jobs |= self._enqueue_drain(backend, identity, eta)
             if not (watchdog or helper or eta):
                 self._check_drain_after_commit(backend)
             if not (watchdog or helper):
                 # A drain killed before its first claim commits has scheduled no watchdog
                 # yet: its backup is scheduled with it, due a little after it.
-                backup_identity = (
-                    f"{identity}-watchdog" if eta else f"integration-dispatch-{backend.id}-watchdog"
-                )
+                backup_identity = f"{identity}-watchdog"
                 backup_eta = (eta or fields.Datetime.now()) + timedelta(seconds=WATCHDOG_SECONDS)
                 self._keep_backup(backend, backup_identity, backup_eta)
         return jobs
@@ -186,7 +190,7 @@ class IntegrationDispatcher(models.AbstractModel):
                 dispatcher = env["integration.dispatcher"]
                 for backend in env["integration.backend"].browse(sorted(backend_ids)).exists():
                     if backend.state == "active":
-                        dispatcher._enqueue_drain(backend, f"integration-dispatch-{backend.id}", None)
+                        dispatcher._enqueue_drain(backend, drain_identity(backend.id), None)
         except Exception:
             # The request is answered already; the watchdog scheduled with the drain and the
             # sweep cron still move the messages.
@@ -201,7 +205,7 @@ class IntegrationDispatcher(models.AbstractModel):
         """
         waiting = self._waiting_job(identity)
         if not waiting:
-            return self._enqueue_drain(backend, identity, eta)
+            return self._new_drain(backend, identity, eta)
         self.env.cr.execute(
             SQL(
                 "UPDATE queue_job SET eta = %s WHERE id = %s AND state = %s AND (eta IS NULL OR eta < %s)",
@@ -215,8 +219,10 @@ class IntegrationDispatcher(models.AbstractModel):
 
     def _enqueue_drain(self, backend, identity, eta):
         """The drain job of ``identity``: the one waiting already, or a new one as the engine's user."""
-        if waiting := self._waiting_job(identity):
-            return waiting
+        return self._waiting_job(identity) or self._new_drain(backend, identity, eta)
+
+    def _new_drain(self, backend, identity, eta):
+        """A new drain job of ``identity``, as the engine's user (queue_job still keeps it unique)."""
         # The job is the engine's: the caller's companies (which the engine user may
         # not belong to) stay behind; the drain works in the backend's company.
         engine = self.env.ref("integration_base.user_integration_engine")
