@@ -55,7 +55,7 @@ from odoo.tools import SQL, config, mute_logger
 from odoo.addons.queue_job.job import ENQUEUED, PENDING, WAIT_DEPENDENCIES
 
 from ..exceptions import IntegrationBusinessError
-from ..lib import http_delivery
+from ..lib import transports
 
 _logger = logging.getLogger(__name__)
 
@@ -440,22 +440,22 @@ class IntegrationDispatcher(models.AbstractModel):
             payload = (
                 message._build_pending_payload() if message.payload_pending else json.loads(message.payload)
             )
-            request = message._delivery_request(payload)
+            outgoing = message._outgoing(payload)
             commit(cr)
         except Exception as error:
             cr.rollback()
             self._settle_failure(message, error, started_at)
             return
-        result = http_delivery.post(**request)
-        self._record_delivery(message, request, result, started_at)
+        result = transports.send(outgoing)
+        self._record_delivery(message, outgoing, result, started_at)
 
-    def _record_delivery(self, message, request, result, started_at):
+    def _record_delivery(self, message, outgoing, result, started_at):
         """Log the attempt and move the message on, in a transaction of its own."""
-        outcome = http_delivery.outcome(result)
+        outcome = result.outcome
         self.env["integration.delivery.attempt"].with_env(message.env).create(
             {
                 "message_id": message.id,
-                "url": request["url"],
+                "url": outgoing.target,
                 "status_code": result.status_code or 0,
                 "latency_ms": result.latency_ms,
                 "outcome": outcome,
@@ -464,10 +464,12 @@ class IntegrationDispatcher(models.AbstractModel):
             }
         )
         backend = message.backend_id.code
-        answer = result.error or f"HTTP {result.status_code}: {result.excerpt[:200]}"
-        if outcome == http_delivery.DELIVERED:
+        answer = result.error or result.excerpt[:200]
+        if result.status_code and not result.error:
+            answer = f"HTTP {result.status_code}: {answer}"
+        if outcome == transports.DELIVERED:
             message._mark_done(started_at)
-        elif outcome == http_delivery.RETRY:
+        elif outcome == transports.RETRY:
             reason = self.env._(
                 "%(backend)s did not take the message: %(answer)s", backend=backend, answer=answer
             )

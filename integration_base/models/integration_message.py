@@ -14,7 +14,7 @@ from odoo.exceptions import AccessError, ConcurrencyError, UserError, Validation
 from odoo.tools import SQL, mute_logger
 
 from ..exceptions import DefinitiveBusinessError, IntegrationBusinessError, PayloadValidationError
-from ..lib import strict_json
+from ..lib import strict_json, transports
 from ..lib.json_contract import format_errors, resolve_pointer_text
 
 _logger = logging.getLogger(__name__)
@@ -770,8 +770,8 @@ class IntegrationMessage(models.Model):
             ]
         )
 
-    def _delivery_request(self, payload):
-        """The signed HTTP request that delivers this outbound message, as arguments of the transport.
+    def _outgoing(self, payload):
+        """This outbound message's next delivery, resolved for its transport (see ``lib/transports``).
 
         The body follows the Standard Webhooks shape (``type``, ``timestamp``,
         ``data``); ``webhook-id`` is the same for every attempt, so that the
@@ -795,13 +795,15 @@ class IntegrationMessage(models.Model):
                 "data": payload,
             }
         ).encode()
-        return {
-            "url": backend.outbound_url,
-            "body": body,
-            "headers": backend._outbound_headers(webhook_id, int(time.time()), body),
-            "connect_timeout": backend.connect_timeout,
-            "read_timeout": backend.read_timeout,
-        }
+        return transports.Outgoing(
+            target=backend.outbound_url,
+            body=body,
+            message_key=webhook_id,
+            headers=backend._outbound_headers(webhook_id, int(time.time()), body),
+            ordering_key=self.ordering_key,
+            connect_timeout=backend.connect_timeout,
+            read_timeout=backend.read_timeout,
+        )
 
     # ------------------------------------------------------------------
     # Outcomes (called by the dispatcher)

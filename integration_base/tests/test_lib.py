@@ -10,14 +10,6 @@ from odoo.service import server
 from odoo.tests import BaseCase, tagged
 
 from odoo.addons.integration_base.lib import prefork_resilience, strict_json
-from odoo.addons.integration_base.lib.http_delivery import (
-    DELIVERED,
-    REFUSED,
-    RETRY,
-    DeliveryResult,
-    outcome,
-    retry_after_seconds,
-)
 from odoo.addons.integration_base.lib.json_contract import (
     format_errors,
     parse_schema,
@@ -31,6 +23,8 @@ from odoo.addons.integration_base.lib.secret_box import (
     generate_key,
     master_keys_from,
 )
+from odoo.addons.integration_base.lib.transports import DELIVERED, REFUSED, RETRY
+from odoo.addons.integration_base.lib.transports.http import outcome_of_status, retry_after_seconds
 
 
 @tagged("post_install", "-at_install")
@@ -129,8 +123,7 @@ class TestSecretBox(BaseCase):
 @tagged("post_install", "-at_install")
 class TestHttpDelivery(BaseCase):
     def test_outcome_of_each_answer(self):
-        def answer(status):
-            return outcome(DeliveryResult(status, 5, ""))
+        answer = outcome_of_status
 
         self.assertEqual([answer(s) for s in (200, 201, 204)], [DELIVERED] * 3)
         self.assertEqual([answer(s) for s in (None, 408, 425, 429, 500, 502, 503, 504)], [RETRY] * 8)

@@ -1,35 +1,19 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-"""Deliver one HTTP POST and say what its outcome means for the message.
+"""HTTP out: POST one delivery and say what its answer means for the message.
 
-Transport only: no Odoo here. The engine decides from :func:`outcome` whether
-the message is delivered, must be tried again later (the receiver is down,
-slow or asks us to slow down) or was refused for a reason a person must look
-at (any other 4xx, a redirect).
+The engine decides from the outcome whether the message is delivered, must be
+tried again later (no answer, 408, 425, 429, 5xx: the receiver is down, slow
+or asks us to slow down) or was refused for a reason a person must look at
+(any other 4xx, a redirect).
 """
 
 import threading
 import time
-from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 
 import requests
 
-EXCERPT_LIMIT = 1000
-DELIVERED = "delivered"
-RETRY = "retry"
-REFUSED = "refused"
-
-
-@dataclass
-class DeliveryResult:
-    """What happened to one attempt: status (None when no answer came), latency and a bounded excerpt."""
-
-    status_code: int | None
-    latency_ms: int
-    excerpt: str
-    error: str = ""
-    retry_after: int | None = None
-
+from .base import DELIVERED, EXCERPT_LIMIT, REFUSED, RETRY, DeliveryResult
 
 _local = threading.local()
 
@@ -41,32 +25,33 @@ def session():
     return _local.session
 
 
-def post(url, body, headers, connect_timeout, read_timeout):
-    """POST ``body`` (bytes) to ``url``; never raises for network trouble, it is in the result."""
+def send(outgoing):
+    """POST ``outgoing.body`` to its target; never raises for network trouble, it is in the result."""
+    headers = {"Content-Type": outgoing.content_type, **outgoing.headers}
     started = time.monotonic()
     try:
         response = session().post(
-            url,
-            data=body,
+            outgoing.target,
+            data=outgoing.body,
             headers=headers,
-            timeout=(connect_timeout, read_timeout),
+            timeout=(outgoing.connect_timeout, outgoing.read_timeout),
             allow_redirects=False,
         )
     except requests.Timeout as error:
-        return DeliveryResult(None, _elapsed_ms(started), "", f"timeout: {error}")
+        return DeliveryResult(RETRY, elapsed_ms(started), error=f"timeout: {error}")
     except requests.RequestException as error:
-        return DeliveryResult(None, _elapsed_ms(started), "", f"{type(error).__name__}: {error}")
+        return DeliveryResult(RETRY, elapsed_ms(started), error=f"{type(error).__name__}: {error}")
     return DeliveryResult(
-        response.status_code,
-        _elapsed_ms(started),
+        outcome_of_status(response.status_code),
+        elapsed_ms(started),
         response.text[:EXCERPT_LIMIT],
+        status_code=response.status_code,
         retry_after=retry_after_seconds(response.headers.get("Retry-After")),
     )
 
 
-def outcome(result):
+def outcome_of_status(status):
     """``delivered`` on 2xx; ``retry`` on no answer, 408, 425, 429 and 5xx; ``refused`` otherwise."""
-    status = result.status_code
     if status is None or status in (408, 425, 429) or status >= 500:
         return RETRY
     if 200 <= status < 300:
@@ -89,5 +74,6 @@ def retry_after_seconds(value, now=None):
     return max(0, int(moment.timestamp() - now))
 
 
-def _elapsed_ms(started):
+def elapsed_ms(started):
+    """Milliseconds since ``started`` (a ``time.monotonic()`` reading)."""
     return int((time.monotonic() - started) * 1000)
