@@ -1,6 +1,7 @@
 from . import test_integration_backend
 from . import test_integration_credential
 from . import test_lib
+from . import test_formats
 from . import test_web_client
 from . import test_health
 from . import test_metrics

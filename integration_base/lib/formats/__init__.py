@@ -10,13 +10,31 @@ A codec module offers:
 - ``encode(payload: dict, options: dict) -> bytes``.
 
 The contract validates the canonical payloads, whatever format carried them.
-The EDI connector plugs X12 and EDIFACT in with :func:`register`.
+Installed here: ``json``, ``csv`` (:mod:`.csv_format`), ``xml`` (:mod:`.xml_format`).
+CloudEvents (:mod:`.cloudevents`) is not a codec but an envelope around what a codec wrote.
+
+The EDI connector plugs X12 and EDIFACT in with :func:`register`, from its own
+``lib`` when its module loads (``formats.register("x12", x12_codec)``): a module
+with the three names above, reading one interchange into one document per
+transaction set / message, and raising :class:`FormatError` with the segment
+as position (``"segment 14 (N1)"``).
+
+Envelope facts (for EDI the interchange and group control numbers, sender and
+receiver ids; whatever a format carries around the business data) travel under
+the one reserved key :data:`ENVELOPE_KEY` (``"#envelope"``, a dict) of each
+document: ``decode`` may return them there, ``encode`` may read them there (the
+control numbers the engine assigned). No business field may use that name; the
+engine takes the key off with :func:`split_envelope` before the contract
+validates the payload, and keeps the facts beside it. A JSON body may carry the
+key too: it is trusted no more than the rest of the body.
 """
 
-from . import json_format
+from . import csv_format, json_format, xml_format
 from .errors import FormatError
 
-_CODECS = {"json": json_format}
+ENVELOPE_KEY = "#envelope"
+
+_CODECS = {"json": json_format, "csv": csv_format, "xml": xml_format}
 
 
 def register(name, module):
@@ -45,9 +63,30 @@ def encode(name, payload, options=None):
     return codec(name).encode(payload, options or {})
 
 
+def split_envelope(document):
+    """``(payload, envelope)``: the document without :data:`ENVELOPE_KEY`, and the facts under it."""
+    payload = dict(document)
+    envelope = payload.pop(ENVELOPE_KEY, None)
+    if envelope is None:
+        return payload, {}
+    if not isinstance(envelope, dict):
+        raise FormatError(f"'{ENVELOPE_KEY}' is reserved for envelope facts and must be an object")
+    return payload, envelope
+
+
 def content_type(name):
     """The media type written for format ``name``."""
     return codec(name).CONTENT_TYPES[0]
 
 
-__all__ = ["FormatError", "codec", "content_type", "decode", "encode", "names", "register"]
+__all__ = [
+    "ENVELOPE_KEY",
+    "FormatError",
+    "codec",
+    "content_type",
+    "decode",
+    "encode",
+    "names",
+    "register",
+    "split_envelope",
+]
