@@ -9,3 +9,4 @@ from . import test_reconciliation
 from . import test_message_trend
 from . import test_record_state
 from . import test_ui_conventions
+from . import test_transport_poll

@@ -13,6 +13,7 @@ from email.utils import parsedate_to_datetime
 
 import requests
 
+from .. import oauth2
 from .base import DELIVERED, EXCERPT_LIMIT, REFUSED, RETRY, DeliveryResult
 
 _local = threading.local()
@@ -30,13 +31,19 @@ def send(outgoing):
     headers = {"Content-Type": outgoing.content_type, **outgoing.headers}
     started = time.monotonic()
     try:
-        response = session().post(
+        response = authorized_request(
+            "POST",
             outgoing.target,
+            outgoing.options,
+            outgoing.secrets,
+            headers,
+            (outgoing.connect_timeout, outgoing.read_timeout),
             data=outgoing.body,
-            headers=headers,
-            timeout=(outgoing.connect_timeout, outgoing.read_timeout),
-            allow_redirects=False,
         )
+    except oauth2.TokenRefused as error:
+        return DeliveryResult(REFUSED, elapsed_ms(started), error=str(error))
+    except oauth2.TokenUnavailable as error:
+        return DeliveryResult(RETRY, elapsed_ms(started), error=str(error))
     except requests.Timeout as error:
         return DeliveryResult(RETRY, elapsed_ms(started), error=f"timeout: {error}")
     except requests.RequestException as error:
@@ -48,6 +55,66 @@ def send(outgoing):
         status_code=response.status_code,
         retry_after=retry_after_seconds(response.headers.get("Retry-After")),
     )
+
+
+def authorized_request(method, url, options, secrets, headers, timeouts, tokens=None, **kwargs):
+    """``method`` ``url`` with the credentials ``options`` and ``secrets`` name; the ``requests`` response.
+
+    With ``options["oauth"]`` (``token_url``, ``client_id``, ``scope``,
+    ``auth_in_body``) and ``secrets["client_secret"]`` it sends an OAuth
+    bearer token, and after a 401 forgets it and tries once more with a fresh
+    one (the receiver may have revoked it before it expired). Otherwise
+    ``secrets["token"]``, when there, is sent as a bearer token. Raises
+    :class:`~..oauth2.TokenError` when no token can be had, and ``requests``'
+    exceptions for trouble on the way.
+    """
+    tokens = tokens or oauth2.TOKENS
+    oauth = oauth_settings(options, secrets)
+
+    def attempt(token):
+        return session().request(
+            method,
+            url,
+            headers=with_bearer(headers, token),
+            timeout=timeouts,
+            allow_redirects=False,
+            **kwargs,
+        )
+
+    token = tokens.token(**oauth, timeouts=timeouts) if oauth else (secrets or {}).get("token")
+    response = attempt(token)
+    if response.status_code == 401 and oauth:
+        response.close()
+        tokens.forget(oauth["token_url"], oauth["client_id"], oauth["scope"], token=token)
+        response = attempt(tokens.token(**oauth, timeouts=timeouts))
+    return response
+
+
+def oauth_settings(options, secrets):
+    """The arguments of :meth:`~..oauth2.TokenCache.token` for these options, or None without OAuth."""
+    oauth = (options or {}).get("oauth")
+    if not oauth:
+        return None
+    missing = [name for name in ("token_url", "client_id") if not oauth.get(name)]
+    if not (secrets or {}).get("client_secret"):
+        missing.append("client secret")
+    if missing:
+        raise oauth2.TokenRefused(f"OAuth is set up without its {', '.join(missing)}: complete it")
+    return {
+        "token_url": oauth["token_url"],
+        "client_id": oauth["client_id"],
+        "client_secret": secrets["client_secret"],
+        "scope": oauth.get("scope"),
+        "auth_in_body": bool(oauth.get("auth_in_body")),
+    }
+
+
+def with_bearer(headers, token):
+    """``headers`` with ``Authorization: Bearer <token>`` in place of any other; unchanged without a token."""
+    if not token:
+        return headers
+    kept = {name: value for name, value in headers.items() if name.lower() != "authorization"}
+    return {**kept, "Authorization": f"Bearer {token}"}
 
 
 def outcome_of_status(status):
