@@ -62,7 +62,7 @@ def mes_backend(code, name):
     )
     env["integration.credential"].create({"backend_id": backend.id, "kind": "hmac", "secret": SECRET})
     backend.action_activate()
-    backend.action_create_mes_contracts()
+    backend.action_add_contracts()
     flow = env["integration.flow"].search(
         [("backend_id", "=", backend.id), ("code", "=", "mes.production_confirmation")]
     )

@@ -36,17 +36,35 @@ class DefinitiveBusinessError(IntegrationBusinessError):
     """
 
 
-class MissingMappingError(IntegrationBusinessError):
-    """An external code has no canonical mapping yet.
+class WaitingError(IntegrationBusinessError):
+    """The message cannot be applied until something appears in Odoo: it waits, then goes by itself.
 
-    Carries what is missing, so that creating that mapping can retry the
-    messages that wait for it.
+    ``res_model`` and ``key`` name what it waits for: an order Odoo does not
+    know yet (``mrp.production``, its reference), a record a later message
+    creates (bound under ``key``), a mapping. When that appears, the engine
+    retries the messages that wait for it, only those, in their company (see
+    ``integration.message._wake``). ``wait_kind`` tells a mapping from a record
+    and from a change of a record that exists (a hold to be released):
+    ``"change"``.
     """
 
-    def __init__(self, message, res_model, external_code):
-        super().__init__(message)
+    wait_kind = "record"
+
+    def __init__(self, message, res_model, key, records=None, wait_kind=None):
+        super().__init__(message, records=records)
         self.res_model = res_model
-        self.external_code = external_code
+        self.external_code = key
+        if wait_kind:
+            self.wait_kind = wait_kind
+
+
+class MissingMappingError(WaitingError):
+    """An external code has no canonical mapping yet: creating it retries the messages that wait."""
+
+    wait_kind = "mapping"
+
+    def __init__(self, message, res_model, external_code):
+        super().__init__(message, res_model, external_code)
 
 
 class IntegrationTechnicalError(Exception):

@@ -10,6 +10,11 @@
     "license": "LGPL-3",
     "development_status": "Alpha",
     "depends": ["integration_base", "maintenance"],
-    "data": ["views/maintenance_equipment_views.xml"],
+    "data": [
+        "data/integration_flow_template_data.xml",
+        "data/integration_event_data.xml",
+        "data/integration_subscription_data.xml",
+        "views/maintenance_equipment_views.xml",
+    ],
     "installable": True,
 }

@@ -11,7 +11,6 @@
     "development_status": "Alpha",
     "depends": ["integration_base", "sale_management", "purchase", "stock"],
     "data": [
-        "views/integration_backend_views.xml",
         "views/sale_order_views.xml",
         "views/account_move_views.xml",
     ],

@@ -13,6 +13,7 @@
     "data": [
         "security/ir.model.access.csv",
         "security/mes_security.xml",
+        "data/integration_flow_template_data.xml",
         "data/integration_event_data.xml",
         "data/integration_subscription_data.xml",
         "views/integration_backend_views.xml",

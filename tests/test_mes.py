@@ -36,7 +36,7 @@ def test_order_out_confirmation_in(odoo, server_url, partner_server):
             "integration.credential", "create", {"backend_id": backend_id, "kind": "hmac", "secret": SECRET}
         )
         odoo.execute("integration.backend", "action_activate", [backend_id])
-        odoo.execute("integration.backend", "action_create_mes_contracts", [backend_id])
+        odoo.execute("integration.backend", "action_add_contracts", [backend_id])
         flow_ids = odoo.execute("integration.flow", "search", [["backend_id", "=", backend_id]])
         odoo.execute("integration.flow", "action_activate", flow_ids)
         odoo.execute(

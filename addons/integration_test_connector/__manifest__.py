@@ -12,6 +12,9 @@
     "depends": ["integration_base"],
     # What its tests import: the reference webhook signer, the OpenAPI checker, a frozen clock.
     "external_dependencies": {"python": ["freezegun", "openapi-spec-validator", "standardwebhooks"]},
-    "data": ["data/integration_event_data.xml"],
+    "data": [
+        "data/integration_flow_template_data.xml",
+        "data/integration_event_data.xml",
+    ],
     "installable": True,
 }

@@ -164,6 +164,15 @@ class IntegrationWebhookController(http.Controller):
         server_url = request.httprequest.host_url.rstrip("/")
         return self._answer("GET", lambda webhook: webhook._openapi(backend_code, current_call(), server_url))
 
+    @webhook_route(
+        "/integration/v1/<string:backend_code>/schemas/<string:flow_code>/v<int:version>.json", readonly=False
+    )
+    def schema(self, backend_code, flow_code, version, **_params):
+        """The JSON Schema of one contract version (what a CloudEvent's ``dataschema`` points at)."""
+        return self._answer(
+            "GET", lambda webhook: webhook._schema(backend_code, flow_code, version, current_call())
+        )
+
     @webhook_route("/integration/v1/<string:backend_code>/messages/<int:message_id>", readonly=False)
     def message_status(self, backend_code, message_id, **_params):
         """The state of a message the backend sent, for the backend only."""

@@ -4,13 +4,18 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tools import file_open, ormcache
+from odoo.tools import ormcache
 
 from ..exceptions import IntegrationBusinessError
+from ..lib import transports
 from ..lib.webhook_signature import signature
 from .integration_message import UNSETTLED_STATES
 
 BACKEND_CODE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{1,62}$")
+
+# Context key: the backend whose message the engine is applying. Events it causes are not sent
+# back to that backend (it knows already: it said so).
+ORIGIN_BACKEND_KEY = "integration_origin_backend_id"
 
 # Systems that run inside one plant; an EDI partner or a generic system does not.
 PLANT_BOUND_SYSTEM_TYPES = ("mes", "cmms", "wms")
@@ -77,6 +82,15 @@ class IntegrationBackend(models.Model):
         check_company=True,
         help="The plant whose data flows through this backend.",
     )
+    partner_id = fields.Many2one(
+        "res.partner",
+        string="Partner",
+        tracking=True,
+        check_company=True,
+        domain="[('is_company', '=', True)]",
+        help="The company this backend stands for, for example a trading partner: it then hears only of "
+        "the records of that partner (and its contacts) whose event says where their partner is.",
+    )
     environment = fields.Selection(
         [("dev", "Development"), ("test", "Test"), ("prod", "Production")],
         required=True,
@@ -131,8 +145,21 @@ class IntegrationBackend(models.Model):
     outbound_url = fields.Char(
         string="Outbound URL",
         tracking=True,
-        help="Where outbound messages are delivered, for example https://mes.plant-a.example/api.",
+        help="Where outbound messages are delivered; its scheme chooses the transport: "
+        "https://mes.plant-a.example/api (a signed webhook), sftp://odoo@edi.example/outbox or "
+        "file:///srv/exchange/out (a folder), mqtt://broker:1883 or amqp://odoo@broker/plant-a (a broker). "
+        "A contract may deliver elsewhere (its Deliver To).",
     )
+    oauth_token_url = fields.Char(
+        string="OAuth Token URL",
+        tracking=True,
+        help="For systems that want an OAuth 2.0 access token (client credentials): where Odoo asks for "
+        "it. The client secret is a credential of the backend.",
+    )
+    oauth_client_id = fields.Char(
+        string="OAuth Client ID", tracking=True, help="Odoo's client id at that system."
+    )
+    oauth_scope = fields.Char(string="OAuth Scope", tracking=True, help="The scope Odoo asks for, if any.")
     connect_timeout = fields.Float(
         string="Connect Timeout (s)",
         aggregator=None,
@@ -329,6 +356,16 @@ class IntegrationBackend(models.Model):
             if backend.dispatch_jobs < 1:
                 raise ValidationError(self.env._("Backend %s needs at least one dispatch job.", backend.name))
 
+    @api.constrains("outbound_url")
+    def _check_outbound_url(self):
+        for backend in self.filtered("outbound_url"):
+            try:
+                transports.for_target(backend.outbound_url)
+            except ValueError as error:
+                raise ValidationError(
+                    self.env._("Outbound URL of %(backend)s: %(error)s", backend=backend.name, error=error)
+                ) from error
+
     @api.constrains("code")
     def _check_code(self):
         for backend in self:
@@ -358,22 +395,6 @@ class IntegrationBackend(models.Model):
         self.ensure_one()
         return self.system_type in PLANT_BOUND_SYSTEM_TYPES
 
-    @api.model
-    def _get_active_backend(self, system_type, warehouse=None, company=None):
-        """The active backend of ``system_type`` serving ``warehouse``.
-
-        Connectors call this to know where a business event must be sent, for
-        example the MES of the plant that will make a manufacturing order. It
-        returns an empty recordset when there is none, so that plants without
-        the external system simply send nothing.
-        """
-        domain = [("system_type", "=", system_type), ("state", "=", "active")]
-        if warehouse is not None:
-            domain.append(("warehouse_id", "=", warehouse.id))
-        if company is not None:
-            domain.append(("company_id", "=", company.id))
-        return self.search(domain, limit=1)
-
     def ingest(self, flow_code, payload, idempotency_key=None, correlation_id=None, version=None):
         """External API: accept an inbound message for this backend.
 
@@ -401,33 +422,38 @@ class IntegrationBackend(models.Model):
         )
         return {"message_id": message.id, "state": message.state, "duplicate": not created}
 
-    def _install_contracts(self, module, contracts):
-        """Create, as drafts, the contracts of a connector that this backend does not have yet.
+    def action_add_contracts(self):
+        """Add the contracts offered for this kind of system that the backend lacks, as drafts.
 
-        ``contracts`` lists dicts with the flow's values and ``schema_file``, a
-        JSON Schema under ``<module>/data/contracts/``. A manager reviews and
-        activates them; existing versions are left alone. Returns the new flows.
+        Connectors declare their contracts as templates in data
+        (``integration.flow.template``); a manager reviews the drafts and
+        activates them. Existing versions are left alone.
         """
         self.ensure_one()
+        self.env["integration.flow"].check_access("create")
         Flow = self.env["integration.flow"]
-        created = Flow
-        for contract in contracts:
-            values = dict(contract)
-            # Connectors name their contracts with _lt(): the drafts take the user's language.
-            values["name"] = self.env._(values["name"])
-            with file_open(f"{module}/data/contracts/{values.pop('schema_file')}") as schema:
-                values["schema"] = schema.read()
-            exists = Flow.search_count(
-                [
-                    ("backend_id", "=", self.id),
-                    ("code", "=", values["code"]),
-                    ("direction", "=", values["direction"]),
-                    ("version", "=", values.get("version", 1)),
-                ]
+        existing = {
+            (flow.code, flow.direction, flow.version)
+            for flow in self.with_context(active_test=False).flow_ids
+        }
+        templates = self.env["integration.flow.template"].search([("system_type", "=", self.system_type)])
+        new = templates.filtered(lambda t: (t.code, t.direction, t.version) not in existing)
+        flows = Flow.create([template._flow_values(self) for template in new])
+        if flows:
+            self.message_post(
+                body=self.env._("Contracts added as drafts: %s", ", ".join(flows.mapped("display_name")))
             )
-            if not exists:
-                created |= Flow.create({**values, "backend_id": self.id, "owner_id": self.owner_id.id})
-        return created
+        action = self.env["ir.actions.act_window"]._for_xml_id("integration_base.integration_flow_action")
+        action["domain"] = [("backend_id", "=", self.id)]
+        # Every contract of the backend, the drafts just added among them: not the action's
+        # default filter, which shows only those in force.
+        action["context"] = {"default_backend_id": self.id}
+        if not templates:
+            action["help"] = self.env._(
+                "<p>No connector offers contracts for this kind of system: install its connector, or "
+                "write the contracts here.</p>"
+            )
+        return action
 
     def _get_credential(self, kind, direction):
         """The backend's credential of ``kind`` for ``direction`` ('inbound' or 'outbound').
@@ -443,6 +469,27 @@ class IntegrationBackend(models.Model):
             usable.filtered(lambda c: c.usage == direction)[:1]
             or usable.filtered(lambda c: c.usage == "both")[:1]
         )
+
+    def _transport_secrets(self):
+        """The decrypted secrets Odoo's own calls to this system may need, by kind (never logged)."""
+        self.ensure_one()
+        secrets = {}
+        for kind in ("password", "private_key", "token", "client_secret"):
+            credential = self._get_credential(kind, "outbound")
+            if credential:
+                secrets[kind] = credential._get_secret()
+        return secrets
+
+    def _oauth_options(self):
+        """What the transports need to get an OAuth access token, or ``{}`` when the system wants none."""
+        self.ensure_one()
+        if not self.oauth_token_url:
+            return {}
+        return {
+            "token_url": self.oauth_token_url,
+            "client_id": self.oauth_client_id,
+            "scope": self.oauth_scope,
+        }
 
     def _outbound_headers(self, webhook_id, timestamp, body):
         """The headers of a delivery to this backend: Standard Webhooks signed, or a bearer token.
@@ -476,11 +523,17 @@ class IntegrationBackend(models.Model):
         """The environment in which the engine applies this backend's messages on cursor ``cr``.
 
         The backend's technical user, with full rights (authorisation happened
-        when the message was accepted), in the backend's company.
+        when the message was accepted), in the backend's company; what it
+        changes is not announced back to this backend.
         """
         self.ensure_one()
         user = self.technical_user_id
-        context = {"allowed_company_ids": [self.company_id.id], "lang": user.lang or "en_US", "tz": user.tz}
+        context = {
+            "allowed_company_ids": [self.company_id.id],
+            "lang": user.lang or "en_US",
+            "tz": user.tz,
+            ORIGIN_BACKEND_KEY: self.id,
+        }
         return self.env(cr=cr, user=user.id, context=context, su=True)
 
     def _queue_channel(self):

@@ -82,10 +82,12 @@ class IntegrationCredential(models.Model):
             ("token", "API token"),
             ("password", "Password"),
             ("client_secret", "OAuth client secret"),
+            ("private_key", "SSH private key"),
         ],
         required=True,
         tracking=True,
-        help="What the secret is: an HMAC key signs requests, a token or password is sent with them.",
+        help="What the secret is: an HMAC key signs requests, a token or password is sent with them, an "
+        "OAuth client secret gets Odoo its access tokens, an SSH private key (PEM) opens SFTP folders.",
     )
     usage = fields.Selection(
         [

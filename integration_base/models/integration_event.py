@@ -6,8 +6,10 @@ from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools import ormcache
+from odoo.tools.safe_eval import safe_eval
 
-from .integration_backend import BACKEND_CODE_PATTERN
+from .integration_backend import BACKEND_CODE_PATTERN, ORIGIN_BACKEND_KEY
 
 _logger = logging.getLogger(__name__)
 
@@ -22,6 +24,11 @@ class IntegrationEvent(models.Model):
     order was confirmed") and calls :meth:`_publish` where they happen. Which
     backends hear of them, through which contract, is configuration: the
     event's subscriptions. So a connector never decides where its messages go.
+    An event may also be declared with trigger fields, as automation rules
+    are: the engine then raises it when those fields change (see
+    ``integration.record.mixin``), and the connector writes no code for it.
+    While the engine applies a message of a backend, the events it causes are
+    not sent back to that backend (``ORIGIN_BACKEND_KEY``).
 
     Publishing never breaks the business transaction that raises the event:
     an archived event sends nothing (deliberately), and a code nobody
@@ -31,7 +38,12 @@ class IntegrationEvent(models.Model):
 
     _name = "integration.event"
     _description = "Integration Event"
+    _inherit = ["integration.lookup.cache.mixin"]
     _order = "code"
+    # What the declared triggers of business records read (see _triggers_for).
+    _lookup_cache_fields = frozenset(
+        {"model_id", "trigger", "trigger_field_ids", "filter_pre_domain", "filter_domain", "active", "code"}
+    )
 
     name = fields.Char(
         required=True,
@@ -60,12 +72,46 @@ class IntegrationEvent(models.Model):
         "'picking_type_id.warehouse_id'. Then a backend bound to a plant only hears of "
         "that plant's records.",
     )
+    partner_field = fields.Char(
+        help="Path from the record to its partner, for example 'partner_id'. Then a backend that stands "
+        "for a partner (a trading partner) only hears of that partner's records (its contacts and "
+        "addresses included).",
+    )
     warehouse_field_label = fields.Char(
         string="Plant From",
         compute="_compute_warehouse_field_label",
         help="The plant field in words: the labels of the fields from the record to its plant.",
     )
     description = fields.Text(help="When the event is raised and what its messages carry.")
+    trigger = fields.Selection(
+        [
+            ("code", "Announced by its connector"),
+            ("create", "When a record is created"),
+            ("write", "When a trigger field changes"),
+            ("create_or_write", "When a record is created or a trigger field changes"),
+        ],
+        required=True,
+        default="code",
+        help="What raises the event. Announced by its connector: the connector's code says when (an order "
+        "confirmed). The others are declared here, as automation rules are: the engine watches the "
+        "records (of models that show their integration messages) and raises the event itself.",
+    )
+    trigger_field_ids = fields.Many2many(
+        "ir.model.fields",
+        string="Trigger Fields",
+        domain="[('model_id', '=', model_id)]",
+        help="A change of any of these fields raises the event (when written: values that stay the same "
+        "raise nothing).",
+    )
+    filter_pre_domain = fields.Char(
+        string="Before the Change",
+        help="Only records that matched this domain before the change raise the event, for example "
+        "[('state', 'in', ('confirmed', 'progress'))]: an order the external system knows about.",
+    )
+    filter_domain = fields.Char(
+        string="After the Change",
+        help="Only records that match this domain after the change (or at creation) raise the event.",
+    )
     subscription_ids = fields.One2many(
         "integration.subscription",
         "event_id",
@@ -97,6 +143,57 @@ class IntegrationEvent(models.Model):
             labels.append(field._description_string(self.env))
             model = self.env[field.comodel_name] if field.relational else None
         return " > ".join(labels)
+
+    @api.constrains("trigger", "trigger_field_ids", "model_id", "filter_pre_domain", "filter_domain")
+    def _check_trigger(self):
+        for event in self.filtered(lambda e: e.trigger != "code"):
+            model = self.env.get(event.model)
+            if model is None or not isinstance(model, self.env.registry["integration.record.mixin"]):
+                raise ValidationError(
+                    self.env._(
+                        "Event %(event)s: the engine watches only records that show their integration "
+                        "messages (integration.record.mixin); %(model)s does not.",
+                        event=event.code,
+                        model=event.model,
+                    )
+                )
+            if event.trigger != "create" and not event.trigger_field_ids:
+                raise ValidationError(
+                    self.env._("Event %s is raised by changes: name its trigger fields.", event.code)
+                )
+            for domain in (event.filter_pre_domain, event.filter_domain):
+                try:
+                    model.search_count(safe_eval(domain or "[]"), limit=1)
+                except Exception as error:
+                    raise ValidationError(
+                        self.env._(
+                            "Event %(event)s: the domain %(domain)s is not valid: %(error)s",
+                            event=event.code,
+                            domain=domain,
+                            error=error,
+                        )
+                    ) from error
+
+    @api.model
+    @ormcache("model_name")
+    def _triggers_for(self, model_name):
+        """The declared triggers of ``model_name``'s events, as plain data for every write to check.
+
+        ``(code, on_create, on_write, trigger field names, pre-domain, domain)``
+        per active event; kept in each worker's cache until an event changes.
+        """
+        events = self.sudo().search([("model", "=", model_name), ("trigger", "!=", "code")])
+        return tuple(
+            (
+                event.code,
+                event.trigger in ("create", "create_or_write"),
+                event.trigger in ("write", "create_or_write"),
+                frozenset(event.trigger_field_ids.mapped("name")),
+                safe_eval(event.filter_pre_domain or "[]"),
+                safe_eval(event.filter_domain or "[]"),
+            )
+            for event in events
+        )
 
     @api.constrains("code")
     def _check_code(self):
@@ -146,8 +243,9 @@ class IntegrationEvent(models.Model):
             return messages
         # Every message caused by this event about one record shares one correlation id.
         correlations = {record.id: correlation_id or str(uuid.uuid4()) for record in records}
+        origin = self.env.context.get(ORIGIN_BACKEND_KEY)
         for subscription in event.subscription_ids.filtered("active"):
-            backends = subscription._subscribed_backends()
+            backends = subscription._subscribed_backends().filtered(lambda backend: backend.id != origin)
             for record in subscription._matching(records):
                 for backend in subscription._backends_for(record, backends):
                     messages |= subscription._send(backend, record, correlations[record.id])
@@ -159,6 +257,13 @@ class IntegrationEvent(models.Model):
         if not self.warehouse_field:
             return self.env["stock.warehouse"]
         return record.mapped(self.warehouse_field)[:1]
+
+    def _partner_of(self, record):
+        """The commercial partner of ``record`` along the event's partner field (empty when none)."""
+        self.ensure_one()
+        if not self.partner_field:
+            return self.env["res.partner"]
+        return record.mapped(self.partner_field)[:1].commercial_partner_id
 
     @api.model
     def _alert_unknown(self, code, records):

@@ -1,4 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import json
 from datetime import timedelta
 
 from odoo import api, fields, models
@@ -6,6 +7,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, ormcache
 
 from ..exceptions import PayloadValidationError
+from ..lib import formats, transports
 from ..lib.json_contract import format_errors, parse_schema, validation_errors
 from .integration_dispatcher import HEAD_OF_ITS_KEY
 from .integration_health_figures import sla_breach_domain
@@ -172,6 +174,80 @@ class IntegrationFlow(models.Model):
         help="A deprecated contract is refused after this date.",
     )
     description = fields.Html(help="What the messages mean for the business, and who sends them when.")
+    # Transports and formats (see lib/transports and lib/formats)
+    data_format = fields.Selection(
+        selection="_selection_data_format",
+        string="Format",
+        required=True,
+        default="json",
+        tracking=True,
+        help="How the bytes of these messages are written: JSON, CSV, XML (EDI connectors add X12 and "
+        "EDIFACT). The contract's schema checks the payload read from them, whatever the format.",
+    )
+    format_options = fields.Char(
+        tracking=True,
+        help='Settings of the format, as JSON: for CSV {"delimiter": ";", "split": true, "types": '
+        '{"qty": "number"}}, for XML {"root": "order", "lists": ["line"]}.',
+    )
+    envelope = fields.Selection(
+        [
+            ("webhook", "Standard Webhooks (type, timestamp, data)"),
+            ("cloudevents", "CloudEvents 1.0"),
+            ("none", "None: the payload alone"),
+        ],
+        required=True,
+        default="webhook",
+        tracking=True,
+        help="For outbound contracts: what wraps the payload. CloudEvents carries id, source, type, subject "
+        "and dataschema (this contract's published schema).",
+    )
+    target_url = fields.Char(
+        string="Deliver To",
+        tracking=True,
+        help="For outbound contracts: where to deliver, when not the backend's Outbound URL: "
+        "https://..., sftp://user@host/path, file:///path, mqtt://host:1883, amqp://user@host/vhost.",
+    )
+    topic = fields.Char(
+        tracking=True,
+        help="For brokers, the topic or routing key; for folders, the file name. Placeholders: {company}, "
+        "{site} (the plant's code), {backend}, {flow}, {version}, {key} (the ordering key), {id}. "
+        "For example {site}/integration/{flow} on an ISA-95 path.",
+    )
+    source_url = fields.Char(
+        string="Fetch From",
+        tracking=True,
+        help="For inbound contracts of systems that cannot call Odoo: an API polled on a schedule "
+        "(https://...), or a folder watched for files (file:///path, sftp://user@host/path) with in/, "
+        "processed/ and error/ sub-folders. Empty: the system calls the webhook.",
+    )
+    transport_options = fields.Char(
+        tracking=True,
+        help='Settings of the transport, as JSON: for a polled API {"cursor_param": "since", '
+        '"items_pointer": "/items", "next_cursor_pointer": "/next", "id_pointer": "/id"}; for AMQP '
+        '{"exchange": "plant-a"}; for SFTP {"host_key": "<base64 key>"}.',
+    )
+    fetch_interval_minutes = fields.Integer(
+        aggregator=None,
+        string="Fetch Every (minutes)",
+        default=5,
+        tracking=True,
+        help="How often the source is polled or the folder looked at.",
+    )
+    next_fetch_at = fields.Datetime(readonly=True, help="When the source is fetched next.")
+    fetch_cursor = fields.Char(
+        string="Cursor",
+        readonly=True,
+        copy=False,
+        help="Where the last poll stopped, as the API said it: kept with the items it stored, so that a "
+        "poll that fails halfway repeats no item and skips none.",
+    )
+    last_fetch_error = fields.Char(readonly=True, copy=False, help="Why the last fetch failed, if it did.")
+    message_count_30d = fields.Integer(
+        string="Messages (30 days)",
+        compute="_compute_message_count_30d",
+        help="How many messages used this version in the last 30 days: who still sends a version whose "
+        "sunset you plan.",
+    )
 
     # Reconciliation flows (processors inheriting integration.reconciliation.processor)
     reconciliation_threshold_percent = fields.Float(
@@ -188,6 +264,66 @@ class IntegrationFlow(models.Model):
         "UNIQUE(backend_id, code, direction, version)",
         "This backend already has this version of the contract.",
     )
+
+    def _compute_message_count_30d(self):
+        counts = dict(
+            self.env["integration.message"]._read_group(
+                [
+                    ("flow_id", "in", self.ids),
+                    ("received_at", ">=", fields.Datetime.now() - timedelta(days=30)),
+                ],
+                ["flow_id"],
+                ["__count"],
+            )
+        )
+        for flow in self:
+            flow.message_count_30d = counts.get(flow, 0)
+
+    def action_open_messages_30d(self):
+        """The messages of this version in the last 30 days (who still uses it)."""
+        self.ensure_one()
+        since = fields.Datetime.now() - timedelta(days=30)
+        return self._health_action(
+            "integration_base.integration_message_action",
+            [("flow_id", "=", self.id), ("received_at", ">=", since)],
+        )
+
+    @api.model
+    def _selection_data_format(self):
+        labels = {"json": "JSON", "csv": "CSV", "xml": "XML", "x12": "X12", "edifact": "EDIFACT"}
+        return [(name, labels.get(name, name.upper())) for name in formats.names()]
+
+    @api.constrains("target_url", "source_url", "format_options", "transport_options")
+    def _check_transport(self):
+        for flow in self:
+            try:
+                if flow.target_url:
+                    transports.for_target(flow.target_url)
+                if flow.source_url:
+                    transports.for_source(flow.source_url)
+                flow._json_setting("format_options")
+                flow._json_setting("transport_options")
+            except ValueError as error:
+                raise ValidationError(
+                    self.env._("Contract %(flow)s: %(error)s", flow=flow.display_name, error=error)
+                ) from error
+
+    def _published_schema_url(self):
+        """Where the backend's system reads this contract version's schema (the webhooks' server)."""
+        self.ensure_one()
+        base = self.env["ir.config_parameter"].sudo().get_param("web.base.url", "").rstrip("/")
+        return f"{base}/integration/v1/{self.backend_id.code}/schemas/{self.code}/v{self.version}.json"
+
+    def _json_setting(self, field_name):
+        """The JSON object of a settings field (empty when unset); ``ValueError`` in words if not one."""
+        text = self[field_name]
+        try:
+            value = json.loads(text) if text else {}
+        except ValueError as error:
+            raise ValueError(f"{self._fields[field_name].string} is not valid JSON: {error}") from error
+        if not isinstance(value, dict):
+            raise ValueError(f"{self._fields[field_name].string} must be a JSON object")
+        return value
 
     @api.model
     def _selection_processor(self):
@@ -274,20 +410,43 @@ class IntegrationFlow(models.Model):
             )
 
     @api.model
-    @ormcache("backend_id", "code", "day")
-    def _inbound_contract_ids(self, backend_id, code, day):
-        """``(whether the backend has contract code, id of its newest version in force on day or 0)``.
+    @ormcache("backend_id", "code", "day", "version")
+    def _inbound_contract_ids(self, backend_id, code, day, version=0):
+        """``(id of the contract version asked for or else the newest, id of the one in force or 0)``.
 
-        Every webhook call asks this: it is kept in each worker's cache until a
-        contract is created, deleted, or changes what the lookup reads
-        (``_lookup_cache_fields``). Ids only, for the webhook (which reads
-        as superuser) to browse.
+        With ``version`` (0: none asked), the version in force is that one,
+        if it is in force. The first id is 0 when the backend has no such
+        contract (or version). Every webhook call asks this: it is kept in
+        each worker's cache until a contract is created, deleted, or changes
+        what the lookup reads (``_lookup_cache_fields``). Ids only, for the
+        webhook (which reads as superuser) to browse.
         """
-        flows = self.sudo().search(
-            [("backend_id", "=", backend_id), ("code", "=", code), ("direction", "=", "inbound")],
-            order="version desc",
+        domain = [("backend_id", "=", backend_id), ("code", "=", code), ("direction", "=", "inbound")]
+        if version:
+            domain.append(("version", "=", version))
+        flows = self.sudo().search(domain, order="version desc")
+        return flows[:1].id, flows._in_force(day)[:1].id
+
+    def _not_in_force_reason(self, day=None):
+        """Why this contract version takes no message on ``day``, in words for the sender."""
+        self.ensure_one()
+        day = day or fields.Date.context_today(self)
+        if self.state == "deprecated" and self.sunset_date and day > self.sunset_date:
+            return self.env._(
+                "version %(version)s of %(code)s reached its sunset on %(date)s and is refused since",
+                version=self.version,
+                code=self.code,
+                date=fields.Date.to_string(self.sunset_date),
+            )
+        if self.state == "retired":
+            return self.env._(
+                "version %(version)s of %(code)s is retired", version=self.version, code=self.code
+            )
+        return self.env._(
+            "version %(version)s of %(code)s is not in force yet (draft)",
+            version=self.version,
+            code=self.code,
         )
-        return bool(flows), flows._in_force(day)[:1].id
 
     @api.model
     def _contract_in_force(self, backend, flow_code, direction, version=None):
@@ -295,16 +454,18 @@ class IntegrationFlow(models.Model):
         domain = [("backend_id", "=", backend.id), ("code", "=", flow_code), ("direction", "=", direction)]
         if version is not None:
             domain.append(("version", "=", int(version)))
-        flow = self.search(domain, order="version desc")._in_force()[:1]
+        flows = self.search(domain, order="version desc")
+        flow = flows._in_force()[:1]
         if flow:
             return flow
         raise UserError(
             self.env._(
-                "Backend %(backend)s has no %(direction)s contract '%(code)s'%(version)s in force.",
+                "Backend %(backend)s has no %(direction)s contract '%(code)s'%(version)s in force%(why)s.",
                 backend=backend.display_name,
                 direction=direction,
                 code=flow_code,
                 version=f" v{version}" if version is not None else "",
+                why=f": {flows[0]._not_in_force_reason()}" if flows else "",
             )
         )
 

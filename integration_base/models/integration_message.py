@@ -14,7 +14,8 @@ from odoo.exceptions import AccessError, ConcurrencyError, UserError, Validation
 from odoo.tools import SQL, mute_logger
 
 from ..exceptions import DefinitiveBusinessError, IntegrationBusinessError, PayloadValidationError
-from ..lib import strict_json, transports
+from ..lib import formats, strict_json, transports
+from ..lib.formats import cloudevents
 from ..lib.json_contract import format_errors, resolve_pointer_text
 
 _logger = logging.getLogger(__name__)
@@ -200,10 +201,22 @@ class IntegrationMessage(models.Model):
         help="The connector said that this message fails the same way as long as it is unchanged "
         "(the order it confirms was cancelled, say): correct its payload or cancel it.",
     )
-    missing_model = fields.Char(readonly=True, help="The model of the mapping this message waits for.")
-    missing_code = fields.Char(readonly=True, help="The external code of the mapping this message waits for.")
+    missing_kind = fields.Selection(
+        [("mapping", "Mapping"), ("record", "Record"), ("change", "Change of a record")],
+        string="Waits For",
+        readonly=True,
+        help="What the message waits for, to go on by itself once it happens: a mapping of a code, an "
+        "Odoo record (an order Odoo does not know yet, a record a later message creates), or a change "
+        "of a record (a quality hold released).",
+    )
+    missing_model = fields.Char(
+        readonly=True, help="The model of the mapping or record this message waits for."
+    )
+    missing_code = fields.Char(
+        readonly=True, help="The external code, reference or id of what this message waits for."
+    )
     missing_label = fields.Char(
-        string="Missing Mapping",
+        string="Missing",
         compute="_compute_missing_label",
         help="What the message waits for, in words: a code of the backend that no Odoo record stands "
         "for yet, or an Odoo record that has no code at the backend yet.",
@@ -315,6 +328,12 @@ class IntegrationMessage(models.Model):
                    ON integration_message (backend_id, id)
                 WHERE state IN ('queued', 'failed', 'processing')"""
         )
+        # "The messages waiting for this record or mapping", asked whenever one appears.
+        self.env.cr.execute(
+            """CREATE INDEX IF NOT EXISTS integration_message_waiting_idx
+                   ON integration_message (missing_model, missing_code)
+                WHERE state = 'exception'"""
+        )
 
     # ------------------------------------------------------------------
     # Computed fields
@@ -342,9 +361,21 @@ class IntegrationMessage(models.Model):
         for message in self:
             message._edit_payload(message.payload_text)
 
-    @api.depends("direction", "missing_model", "missing_code", "backend_id")
+    @api.depends("direction", "missing_kind", "missing_model", "missing_code", "backend_id")
     def _compute_missing_label(self):
         for message in self:
+            if message.missing_kind in ("record", "change"):
+                model = self.env[message.missing_model] if message.missing_model in self.env else None
+                words = {
+                    "model": model._description if model is not None else message.missing_model,
+                    "key": message.missing_code,
+                }
+                message.missing_label = (
+                    self.env._("%(model)s %(key)s, which Odoo does not have yet", **words)
+                    if message.missing_kind == "record"
+                    else self.env._("a change of %(model)s %(key)s", **words)
+                )
+                continue
             message.missing_label = message.missing_code and self._describe_missing(
                 message.backend_id, message.direction, message.missing_model, message.missing_code
             )
@@ -389,6 +420,7 @@ class IntegrationMessage(models.Model):
         "state",
         "error_kind",
         "error_definitive",
+        "missing_kind",
         "missing_model",
         "missing_code",
         "exception_since",
@@ -407,9 +439,13 @@ class IntegrationMessage(models.Model):
             return False
         if self.error_definitive:
             return self.env._("Retrying would fail the same way: correct the payload, or cancel the message.")
-        if self.missing_code and not self._mapping_now_found():
+        if self.missing_kind == "mapping" and not self._mapping_now_found():
             return self.env._(
                 "Create the missing mapping (Create Mapping): the message is then retried by itself."
+            )
+        if self.missing_kind == "record" and not self._waited_record_found():
+            return self.env._(
+                "The message waits for %s: it is retried by itself when that appears.", self.missing_label
             )
         return False
 
@@ -430,6 +466,23 @@ class IntegrationMessage(models.Model):
         if self.missing_model.startswith("value:"):
             return bool(Mapping._find(self.backend_id, self.missing_code, value_set=self.missing_model[6:]))
         return bool(Mapping._find(self.backend_id, self.missing_code, res_model=self.missing_model))
+
+    def _waited_record_found(self):
+        """Whether the record this message waits for is there now (by its reference, or bound)."""
+        if self.missing_model not in self.env:
+            return False
+        Model = self.env[self.missing_model]
+        if self.env["integration.binding"]._find_bound(
+            self.backend_id, self.missing_model, self.missing_code
+        ):
+            return True
+        reference = getattr(Model, "_integration_reference_field", None)
+        if not reference:
+            return False
+        domain = [(reference, "=", self.missing_code)]
+        if "company_id" in Model._fields:
+            domain.append(("company_id", "in", (self.company_id.id, False)))
+        return bool(Model.sudo().search_count(domain, limit=1))
 
     @api.depends("payload", "audit_ids")
     def _compute_payload_diff(self):
@@ -710,6 +763,29 @@ class IntegrationMessage(models.Model):
             note=self._reason(error),
         )
 
+    @api.model
+    def _store_refused(self, flow, key, payload, reason):
+        """Keep a fetched document that could not be accepted: in exception, as it came, with why.
+
+        A webhook refuses such a document to its sender, who keeps it; a
+        fetched one has no sender to refuse it to, so it waits here for a
+        person to correct its payload (then retry) or cancel it.
+        """
+        return self._store(
+            {
+                "backend_id": flow.backend_id.id,
+                "flow_id": flow.id,
+                "flow_code": flow.code,
+                "direction": "inbound",
+                "payload": strict_json.dumps(payload),
+                "idempotency_key": key,
+                "correlation_id": str(uuid.uuid4()),
+                **self._exception_values(IntegrationBusinessError(reason)),
+            },
+            "exception",
+            note=reason[:200],
+        )
+
     def _build_pending_payload(self):
         """Build, check and keep the payload of a message whose event could not be turned into one."""
         self.ensure_one()
@@ -773,19 +849,65 @@ class IntegrationMessage(models.Model):
     def _outgoing(self, payload):
         """This outbound message's next delivery, resolved for its transport (see ``lib/transports``).
 
-        The body follows the Standard Webhooks shape (``type``, ``timestamp``,
-        ``data``); ``webhook-id`` is the same for every attempt, so that the
-        receiver can drop a copy it already has.
+        The contract's target (or the backend's Outbound URL) chooses the
+        transport; its format renders the payload and its envelope wraps it:
+        Standard Webhooks (``type``, ``timestamp``, ``data``), CloudEvents,
+        or none. The message key (``webhook-id``, file name, broker message
+        id) is the same for every attempt, so that the receiver can drop a
+        copy it already has. HTTP deliveries are signed with the backend's
+        outbound credential.
         """
         self.ensure_one()
-        backend = self.backend_id
-        if not backend.outbound_url:
+        backend, flow = self.backend_id, self.flow_id
+        target = flow.target_url or backend.outbound_url
+        if not target:
             raise IntegrationBusinessError(
                 self.env._(
                     "Backend %s has no outbound URL: set it on the backend, then retry.", backend.display_name
                 )
             )
-        webhook_id = f"{self.flow_code}.{self.idempotency_key}"
+        message_key = f"{self.flow_code}.{self.idempotency_key}"
+        body, content_type = self._rendered_body(payload, message_key)
+        is_http = target.partition("://")[0].lower() in ("http", "https")
+        headers = {"x-correlation-id": self.correlation_id}
+        if is_http and not backend.oauth_token_url:
+            headers.update(backend._outbound_headers(message_key, int(time.time()), body))
+        elif is_http:
+            headers.update({"webhook-id": message_key, "webhook-timestamp": str(int(time.time()))})
+        return transports.Outgoing(
+            target=target,
+            body=body,
+            message_key=message_key,
+            content_type=content_type,
+            headers=headers,
+            topic=self._rendered_topic(),
+            ordering_key=self.ordering_key,
+            secrets={} if is_http and not backend.oauth_token_url else backend._transport_secrets(),
+            options={**flow._json_setting("transport_options"), "oauth": backend._oauth_options()},
+            connect_timeout=backend.connect_timeout,
+            read_timeout=backend.read_timeout,
+        )
+
+    def _rendered_body(self, payload, message_key):
+        """``(bytes, content type)`` of the payload in the contract's format and envelope."""
+        flow = self.flow_id
+        options = flow._json_setting("format_options")
+        if flow.envelope == "none":
+            return formats.encode(flow.data_format, payload, options), formats.content_type(flow.data_format)
+        if flow.envelope == "cloudevents":
+            data = payload
+            if flow.data_format != "json":
+                data = formats.encode(flow.data_format, payload, options)
+            body = cloudevents.structured(
+                data,
+                id=message_key,
+                source=f"/odoo/{self.env.cr.dbname}/{self.backend_id.code}",
+                type=f"{self.flow_code}.v{self.flow_version}",
+                subject=self.ordering_key or None,
+                dataschema=self.flow_id._published_schema_url(),
+                datacontenttype=formats.content_type(flow.data_format),
+            )
+            return body, "application/cloudevents+json"
         body = strict_json.dumps(
             {
                 "type": self.flow_code,
@@ -795,15 +917,35 @@ class IntegrationMessage(models.Model):
                 "data": payload,
             }
         ).encode()
-        return transports.Outgoing(
-            target=backend.outbound_url,
-            body=body,
-            message_key=webhook_id,
-            headers=backend._outbound_headers(webhook_id, int(time.time()), body),
-            ordering_key=self.ordering_key,
-            connect_timeout=backend.connect_timeout,
-            read_timeout=backend.read_timeout,
-        )
+        return body, "application/json"
+
+    def _rendered_topic(self):
+        """The contract's topic (or file name) with its placeholders filled, or ``None``."""
+        template = self.flow_id.topic
+        if not template:
+            return None
+        backend = self.backend_id
+        values = {
+            "company": backend.company_id.name,
+            "site": backend.warehouse_id.code or backend.code,
+            "backend": backend.code,
+            "flow": self.flow_code,
+            "version": self.flow_version,
+            "key": self.ordering_key or "",
+            "id": self.idempotency_key,
+        }
+        try:
+            return template.format(**values)
+        except (KeyError, IndexError, ValueError) as error:
+            raise IntegrationBusinessError(
+                self.env._(
+                    "The topic %(topic)s of %(flow)s names an unknown placeholder (%(error)s): use "
+                    "{company}, {site}, {backend}, {flow}, {version}, {key} or {id}.",
+                    topic=template,
+                    flow=self.flow_id.display_name,
+                    error=error,
+                )
+            ) from error
 
     # ------------------------------------------------------------------
     # Outcomes (called by the dispatcher)
@@ -820,6 +962,7 @@ class IntegrationMessage(models.Model):
             "error_message": self._reason(error),
             "error_detail": detail[-ERROR_DETAIL_LIMIT:] if detail else False,
             "error_definitive": isinstance(error, DefinitiveBusinessError),
+            "missing_kind": getattr(error, "wait_kind", False),
             "missing_model": getattr(error, "res_model", False),
             "missing_code": getattr(error, "external_code", False),
             "exception_since": now,
@@ -836,6 +979,7 @@ class IntegrationMessage(models.Model):
             error_message=False,
             error_detail=False,
             error_definitive=False,
+            missing_kind=False,
             missing_model=False,
             missing_code=False,
             exception_since=False,
@@ -1038,6 +1182,7 @@ class IntegrationMessage(models.Model):
         company.ensure_one()
         domain = [
             ("state", "=", "exception"),
+            ("missing_kind", "=", "mapping"),
             ("missing_model", "=", missing_model),
             ("missing_code", "=", external_code),
             ("company_id", "=", company.id),
@@ -1058,6 +1203,32 @@ class IntegrationMessage(models.Model):
                 ),
             )
         waiting._retry_by_itself(self.env._("the mapping for %s now exists", external_code))
+        return waiting
+
+    @api.model
+    def _wake(self, res_model, keys, company, backend=None, note=None, kind="record"):
+        """Retry, by themselves, the messages in exception that waited for these records to appear.
+
+        ``keys`` are the references or external ids the messages named
+        (``WaitingError``); only the messages of ``company`` (and of
+        ``backend``, for a binding) wait for them. ``kind`` ``"change"`` wakes
+        those that waited for a change of these records instead (a release).
+        Returns the messages retried.
+        """
+        keys = [key for key in ({keys} if isinstance(keys, str) else set(keys)) if key]
+        if not keys:
+            return self
+        domain = [
+            ("state", "=", "exception"),
+            ("missing_kind", "=", kind),
+            ("missing_model", "=", res_model),
+            ("missing_code", "in", keys),
+            ("company_id", "=", company.id),
+        ]
+        if backend:
+            domain.append(("backend_id", "=", backend.id))
+        waiting = self.sudo().search(domain)
+        waiting._retry_by_itself(note or self.env._("what it waited for now exists"))
         return waiting
 
     def _retry_by_itself(self, note):

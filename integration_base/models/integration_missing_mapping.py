@@ -53,7 +53,7 @@ class IntegrationMissingMapping(models.Model):
                          m.missing_model, m.missing_code, count(*) AS message_count,
                          min(m.exception_since) AS waiting_since
                     FROM integration_message m
-                   WHERE m.state = 'exception' AND m.missing_code IS NOT NULL
+                   WHERE m.state = 'exception' AND m.missing_kind = 'mapping'
                 GROUP BY m.company_id, m.backend_id, m.warehouse_id, m.direction, m.missing_model,
                          m.missing_code)"""
         )

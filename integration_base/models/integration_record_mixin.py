@@ -61,6 +61,9 @@ class IntegrationRecordMixin(models.AbstractModel):
 
     _name = "integration.record.mixin"
     _description = "Integration: a record that messages concern"
+    # The field by which external systems name records of this model (an order's reference):
+    # messages that wait for a record of that name go on by themselves once it exists.
+    _integration_reference_field = None
 
     integration_message_count = fields.Integer(
         string="Integration Messages",
@@ -158,6 +161,65 @@ class IntegrationRecordMixin(models.AbstractModel):
             subject=subject,
             since=format_datetime(self.env, message.received_at),
         )
+
+    # ------------------------------------------------------------------
+    # Declared event triggers, and messages waiting for these records
+    # ------------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        records = super().create(vals_list)
+        Event = self.env["integration.event"]
+        for code, on_create, _on_write, _fields, _pre_domain, domain in Event._triggers_for(self._name):
+            if on_create:
+                Event._publish(code, records.filtered_domain(domain) if domain else records)
+        records._integration_wake_waiting()
+        return records
+
+    def write(self, vals):
+        """Raise the events whose trigger fields this write changes, as their declarations say."""
+        watched = [
+            (code, fields_, pre_domain, domain)
+            for code, _on_create, on_write, fields_, pre_domain, domain in self.env[
+                "integration.event"
+            ]._triggers_for(self._name)
+            if on_write and fields_ & vals.keys()
+        ]
+        before = {
+            code: (records, {record.id: record._integration_values(fields_) for record in records})
+            for code, fields_, pre_domain, _domain in watched
+            for records in [self.filtered_domain(pre_domain) if pre_domain else self]
+        }
+        result = super().write(vals)
+        for code, fields_, _pre_domain, domain in watched:
+            records, values = before[code]
+            changed = records.filtered(lambda r, f=fields_, v=values: r._integration_values(f) != v[r.id])
+            if domain:
+                changed = changed.filtered_domain(domain)
+            self.env["integration.event"]._publish(code, changed)
+        if self._integration_reference_field in vals:
+            self._integration_wake_waiting()
+        return result
+
+    def _integration_values(self, field_names):
+        """The values of ``field_names`` of this record, comparable before and after a write."""
+        self.ensure_one()
+        return tuple(
+            self[name].ids if self._fields[name].relational else self[name] for name in sorted(field_names)
+        )
+
+    def _integration_wake_waiting(self):
+        """Messages that waited for these records, by their reference, go on (see ``WaitingError``)."""
+        field_name = self._integration_reference_field
+        if not field_name or not self:
+            return
+        Message = self.env["integration.message"]
+        by_company = defaultdict(set)
+        for record in self:
+            company = (record.company_id if "company_id" in record._fields else None) or self.env.company
+            by_company[company].add(record[field_name])
+        for company, references in by_company.items():
+            Message._wake(self._name, references, company)
 
     # ------------------------------------------------------------------
     # Actions

@@ -51,6 +51,21 @@ class IntegrationSubscription(models.Model):
         help="Only records matching this domain raise messages, for example "
         "[('product_id.type', '=', 'consu')].",
     )
+    warehouse_ids = fields.Many2many(
+        "stock.warehouse",
+        string="Plants",
+        check_company=True,
+        help="Only records of these plants raise messages (the event's plant field says a record's "
+        "plant). Leave empty for every plant; a backend bound to a plant hears of that plant's records "
+        "in any case.",
+    )
+    partner_ids = fields.Many2many(
+        "res.partner",
+        string="Partners",
+        help="Only records of these partners (the event's partner field says a record's partner) raise "
+        "messages. Leave empty for every partner; a backend that stands for a partner hears of that "
+        "partner's records in any case.",
+    )
     company_id = fields.Many2one(
         "res.company",
         required=True,
@@ -98,15 +113,27 @@ class IntegrationSubscription(models.Model):
         return backends.filtered(lambda backend: backend.state == "active")
 
     def _backends_for(self, record, backends):
-        """Those of ``backends`` that hear of ``record``: same company, and same plant when bound to one."""
+        """Those of ``backends`` that hear of ``record``: the routing of events, in one place.
+
+        A backend hears of the records of its company; a backend bound to a
+        plant, of that plant's records (when the event says where a record's
+        plant is); a backend that stands for a partner, of that partner's
+        records (when the event says where a record's partner is). The
+        subscription may narrow it to some plants and partners.
+        """
         self.ensure_one()
-        plant = self.event_id._warehouse_of(record)
+        event = self.event_id
+        plant = event._warehouse_of(record)
+        partner = event._partner_of(record)
+        if (self.warehouse_ids and plant not in self.warehouse_ids) or (
+            self.partner_ids and partner not in self.partner_ids
+        ):
+            return backends.browse()
         company = record.company_id if "company_id" in record._fields else None
         return backends.filtered(
             lambda backend: (not company or backend.company_id == company)
-            and (
-                not backend.warehouse_id or not self.event_id.warehouse_field or backend.warehouse_id == plant
-            )
+            and (not backend.warehouse_id or not event.warehouse_field or backend.warehouse_id == plant)
+            and (not backend.partner_id or not event.partner_field or backend.partner_id == partner)
         )
 
     def _send(self, backend, record, correlation_id=None):

@@ -77,7 +77,7 @@ class IntegrationWebhook(models.AbstractModel):
     def _receive(self, backend_code, flow_code, call):
         """Accept one message. Returns ``(status, answer dict)``."""
         backend, key, body = self._accept_call(backend_code, call, JSON_CONTENT_TYPES)
-        flow = self._check_contract(backend, flow_code)
+        flow = self._check_contract(backend, flow_code, call.headers)
         payload = self._parse_json(body)
         return self._ingest_one(backend, flow, payload, key, call.headers)
 
@@ -95,7 +95,7 @@ class IntegrationWebhook(models.AbstractModel):
         depend on the item's position and cannot be a single call's key.
         """
         backend, key, body = self._accept_call(backend_code, call, BATCH_CONTENT_TYPES)
-        flow = self._check_contract(backend, flow_code)
+        flow = self._check_contract(backend, flow_code, call.headers)
         if media_type(call.content_type) == "application/x-ndjson":
             lines = [line for line in body.split(b"\n") if line.strip()]
             items = [self._parse_json(line, f"line {number}") for number, line in enumerate(lines, 1)]
@@ -206,6 +206,16 @@ class IntegrationWebhook(models.AbstractModel):
             for flow in newest.values()
         ]
         return 200, build_document(backend.name, backend.code, server_url, backend.auth_method, contracts)
+
+    @api.model
+    def _schema(self, backend_code, flow_code, version, call):
+        """The JSON Schema of a contract version of the backend, for the backend's system only."""
+        backend = self._authenticate_call(backend_code, call, b"")
+        flow = backend.flow_ids.filtered(lambda f: f.code == flow_code and f.version == version)[:1]
+        if not flow:
+            what = f"version {version} of '{flow_code[:128]}'"
+            raise WebhookRefused(404, "unknown_flow", f"Backend {backend.code} has no {what}.")
+        return 200, flow._get_schema()
 
     def _message_answer(self, backend, message, duplicate=False):
         return {
@@ -378,21 +388,36 @@ class IntegrationWebhook(models.AbstractModel):
         except strict_json.JsonRefused as error:
             raise WebhookRefused(400, "malformed_json", f"{where.capitalize()} is refused: {error}") from None
 
-    def _check_contract(self, backend, flow_code):
-        """The newest version in force of ``flow_code`` on ``backend`` (one lookup per call)."""
+    def _check_contract(self, backend, flow_code, headers=None):
+        """The version in force of ``flow_code`` on ``backend`` (one lookup per call).
+
+        The newest one, or the one the sender names in a ``Contract-Version``
+        header. A version past its sunset is gone (410) and the answer says
+        since when; a draft or retired one is not allowed (403).
+        """
         Flow = self.env["integration.flow"]
-        known, in_force_id = False, 0
+        asked = (headers or {}).get("contract-version")
+        if asked is not None and not (asked.isdigit() and 0 < int(asked) < MAX_MESSAGE_ID):
+            raise WebhookRefused(400, "bad_contract_version", "Contract-Version must be a version number.")
+        version = int(asked) if asked else 0
+        day = fields.Date.context_today(self)
+        known_id, in_force_id = 0, 0
         if FLOW_CODE_PATTERN.match(flow_code or ""):
-            known, in_force_id = Flow._inbound_contract_ids(
-                backend.id, flow_code, fields.Date.context_today(self)
-            )
-        if not known:
+            known_id, in_force_id = Flow._inbound_contract_ids(backend.id, flow_code, day, version)
+        if not known_id:
+            what = f"version {version} of contract" if version else "contract"
             raise WebhookRefused(
-                404, "unknown_flow", f"Backend {backend.code} has no contract '{flow_code[:128]}'."
+                404, "unknown_flow", f"Backend {backend.code} has no {what} '{flow_code[:128]}'."
             )
         in_force = Flow.browse(in_force_id)
         if not in_force:
+            known = Flow.browse(known_id)
+            reason = known._not_in_force_reason(day)
+            if known.state == "deprecated":
+                raise WebhookRefused(410, "contract_sunset", f"{reason[:1].upper()}{reason[1:]}.")
             raise WebhookRefused(
-                403, "flow_not_allowed", f"The contract '{flow_code}' of {backend.code} is not in force."
+                403,
+                "flow_not_allowed",
+                f"The contract '{flow_code}' of {backend.code} is not in force: {reason}.",
             )
         return in_force

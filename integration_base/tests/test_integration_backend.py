@@ -36,17 +36,11 @@ class TestIntegrationBackend(IntegrationCase):
         # A generic system is not tied to a plant.
         self.assertFalse(self._create_backend("erp-bridge", system_type="generic").warehouse_id)
 
-    def test_active_backend_lookup_by_plant(self):
-        mes_a = self._create_backend("mes-a", system_type="mes", plant=self.plant_a)
-        Backend = self.env["integration.backend"]
-        self.assertFalse(Backend._get_active_backend("mes", self.plant_a), "a draft backend sends nothing")
-        mes_a.action_activate()
-        self.assertEqual(Backend._get_active_backend("mes", self.plant_a), mes_a)
-        self.assertFalse(Backend._get_active_backend("mes", self.plant_b))
-        self.assertFalse(Backend._get_active_backend("cmms", self.plant_a))
-        mes_a.action_suspend()
-        self.assertEqual(mes_a.state, "suspended")
-        self.assertFalse(Backend._get_active_backend("mes", self.plant_a))
+    def test_suspended_backend_is_out_of_service(self):
+        backend = self._create_backend("mes-a", system_type="mes", plant=self.plant_a)
+        backend.action_activate()
+        backend.action_suspend()
+        self.assertEqual(backend.state, "suspended")
 
     def test_configuration_changes_are_tracked(self):
         backend = self._create_backend("tracked", system_type="generic")

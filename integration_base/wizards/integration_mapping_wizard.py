@@ -29,7 +29,7 @@ class IntegrationMappingWizard(models.TransientModel):
     @api.model
     def _action_for_messages(self, messages):
         """The dialog, with one line per mapping that ``messages`` wait for."""
-        waiting = messages.filtered(lambda m: m.state == "exception" and m.missing_code)
+        waiting = messages.filtered(lambda m: m.state == "exception" and m.missing_kind == "mapping")
         if not waiting:
             raise UserError(self.env._("These messages do not wait for a mapping."))
         # One line per mapping, in the order of the messages (a dict keeps it).

@@ -1,1 +1,2 @@
 from . import maintenance_equipment
+from . import cmms_equipment_processor

@@ -13,12 +13,5 @@ class MaintenanceEquipment(models.Model):
         string="Plant",
         check_company=True,
         tracking=True,
-        help="The plant where this equipment stands; its CMMS backend is that plant's.",
+        help="The plant where this equipment stands: the CMMS of that plant hears of it.",
     )
-
-    def _get_cmms_backend(self):
-        """The active CMMS backend of the equipment's plant, if any."""
-        self.ensure_one()
-        if not self.warehouse_id:
-            return self.env["integration.backend"]
-        return self.env["integration.backend"]._get_active_backend("cmms", self.warehouse_id)

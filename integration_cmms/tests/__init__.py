@@ -1,2 +1,2 @@
-from . import test_cmms_equipment
 from . import test_cmms_record_state
+from . import test_cmms_equipment

@@ -2,7 +2,6 @@ from . import integration_backend
 from . import mes_quality_hold
 from . import mrp_production
 from . import mrp_workorder
-from . import mrp_workcenter_productivity
 from . import stock_move
 from . import mes_production_order_processor
 from . import mes_production_confirmation_processor

@@ -9,7 +9,8 @@ class MesDowntimeProcessor(models.AbstractModel):
 
     The stop becomes a work centre productivity line with the mapped loss
     reason, which is what Odoo's availability and OEE figures are computed
-    from; the message that reports its end closes the same line. When the stop
+    from; the message that reports its end closes the same line (bound to the
+    MES's downtime id). When the stop
     hits orders running on that work centre, each order's planner gets one
     activity.
     """
@@ -29,29 +30,24 @@ class MesDowntimeProcessor(models.AbstractModel):
             raise IntegrationBusinessError(
                 self.env._("Downtime %s ends before it starts.", payload["downtime_id"])
             )
-        Productivity = self.env["mrp.workcenter.productivity"]
-        line = Productivity.search(
-            [("mes_backend_id", "=", backend.id), ("mes_downtime_ref", "=", payload["downtime_id"])], limit=1
-        )
-        values = {
-            "workcenter_id": workcenter.id,
-            "loss_id": loss.id,
-            "date_start": start,
-            "date_end": end,
-            "description": payload.get("comment") or loss.name,
-        }
-        if line:
-            line.write(values)
-            return line
-        line = Productivity.create(
+        Binding = self.env["integration.binding"]
+        model = "mrp.workcenter.productivity"
+        known = Binding._find_bound(backend, model, payload["downtime_id"])
+        line = Binding._upsert(
+            backend,
+            model,
+            payload["downtime_id"],
             {
-                **values,
+                "workcenter_id": workcenter.id,
+                "loss_id": loss.id,
+                "date_start": start,
+                "date_end": end,
+                "description": payload.get("comment") or loss.name,
                 "company_id": workcenter.company_id.id or backend.company_id.id,
-                "mes_backend_id": backend.id,
-                "mes_downtime_ref": payload["downtime_id"],
-            }
+            },
         )
-        self._warn_planners(message, workcenter, loss, payload)
+        if not known:
+            self._warn_planners(message, workcenter, loss, payload)
         return line
 
     def _warn_planners(self, message, workcenter, loss, payload):

@@ -2,7 +2,11 @@
 from odoo import models
 from odoo.exceptions import UserError
 
-from odoo.addons.integration_base.exceptions import DefinitiveBusinessError, IntegrationBusinessError
+from odoo.addons.integration_base.exceptions import (
+    DefinitiveBusinessError,
+    IntegrationBusinessError,
+    WaitingError,
+)
 
 
 class MesProductionConfirmationProcessor(models.AbstractModel):
@@ -56,11 +60,17 @@ class MesProductionConfirmationProcessor(models.AbstractModel):
                 )
             )
         if payload["final"] and production.mes_on_hold:
-            raise IntegrationBusinessError(
+            hold = production._mes_holds()[:1]
+            raise WaitingError(
                 self.env._(
-                    "Order %s is on quality hold: the final confirmation waits for the release.",
-                    production.name,
-                )
+                    "Order %(ref)s is on quality hold %(hold)s: the final confirmation waits for the "
+                    "release, and goes on by itself then.",
+                    ref=production.name,
+                    hold=hold.name,
+                ),
+                hold._name,
+                hold.name,
+                wait_kind="change",
             )
         consumed = self._consumed_moves(backend, production, payload.get("consumption", []))
         lots = self._produced_lots(production, payload.get("lots", []))

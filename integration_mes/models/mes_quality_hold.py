@@ -63,17 +63,16 @@ class MesQualityHold(models.Model):
             hold.display_name = f"{hold.name} ({target})"
 
     def _release(self):
-        """Lift the holds, and retry the MES messages about their orders that waited for it."""
+        """Lift the holds: the messages that waited for their release go on by themselves."""
         self.write({"state": "released", "released_at": fields.Datetime.now()})
-        orders = self.production_id | self._held_orders_of_lots()
-        waiting = self.env["integration.message"].search(
-            [
-                ("backend_id", "in", self.backend_id.ids),
-                ("state", "=", "exception"),
-                ("ordering_key", "in", orders.mapped("name")),
-            ]
-        )
-        waiting._retry_by_itself(self.env._("the quality hold was released"))
+        for hold in self:
+            self.env["integration.message"]._wake(
+                self._name,
+                hold.name,
+                hold.company_id,
+                note=self.env._("quality hold %s released", hold.name),
+                kind="change",
+            )
 
     def _held_orders_of_lots(self):
         if not self.lot_id:

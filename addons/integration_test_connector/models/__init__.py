@@ -1,2 +1,2 @@
 from . import partner_processor
-from . import res_partner
+from . import contact_processor

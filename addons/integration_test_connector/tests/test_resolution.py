@@ -102,6 +102,7 @@ class TestResolution(EngineCase):
                 "idempotency_key": "uncoded-1",
                 "state": "exception",
                 "error_kind": "business",
+                "missing_kind": "mapping",
                 "missing_model": "res.partner",
                 "missing_code": f"res.partner,{partner.id}",
             }

@@ -7,10 +7,14 @@ and, for the kinds that fetch, the functions its docstring names. Another
 addon adds a kind with :func:`register`.
 """
 
+import importlib
+
 from . import http
-from .base import DELIVERED, REFUSED, RETRY, DeliveryResult, Incoming, Outgoing
+from .base import DELIVERED, REFUSED, RETRY, DeliveryResult, Incoming, Outgoing, Source, TransportError
 
 _BY_SCHEME = {"http": http, "https": http}
+# Where inbound items are fetched from, by scheme: a polled API, or a watched folder.
+_SOURCES = {"http": "poll", "https": "poll", "file": "folder", "sftp": "sftp"}
 
 
 def register(module, *schemes):
@@ -32,6 +36,22 @@ def schemes():
     return sorted(_BY_SCHEME)
 
 
+def for_source(url):
+    """The fetching transport of ``url``: ``poll`` (``fetch``) or a folder (``list_ready``, ``claim``...)."""
+    scheme = (url or "").partition("://")[0].lower()
+    if scheme not in _SOURCES:
+        known = ", ".join(f"{name}://" for name in sorted(_SOURCES))
+        raise ValueError(f"nothing fetches from '{scheme or url}': use one of {known}")
+    module = _SOURCES[scheme]
+    return importlib.import_module(f"{__name__}.{module}") if isinstance(module, str) else module
+
+
+def register_source(module, *schemes):
+    """Make ``module`` the fetching transport of ``schemes``."""
+    for scheme in schemes:
+        _SOURCES[scheme] = module
+
+
 def send(outgoing):
     """Deliver ``outgoing`` with the transport of its target; never raises for trouble on the way."""
     return for_target(outgoing.target).send(outgoing)
@@ -44,8 +64,12 @@ __all__ = [
     "DeliveryResult",
     "Incoming",
     "Outgoing",
+    "Source",
+    "TransportError",
+    "for_source",
     "for_target",
     "register",
+    "register_source",
     "schemes",
     "send",
 ]

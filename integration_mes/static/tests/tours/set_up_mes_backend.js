@@ -99,12 +99,8 @@ registry.category("web_tour.tours").add("integration_mes_set_up_backend", {
         },
         screenshot("credential-saved", ".o_form_view .o_field_widget[name=credential_ids] .o_data_row"),
         {
-            content: "The MES tab adds the MES contracts",
-            trigger: ".o_form_view .o_notebook a.nav-link:contains(MES)",
-            run: "click",
-        },
-        {
-            trigger: ".o_form_view button[name=action_create_mes_contracts]",
+            content: "Add Contracts adds the contracts the MES connector offers",
+            trigger: ".o_form_view .o_form_statusbar button[name=action_add_contracts]",
             run: "click",
         },
         {
