@@ -108,6 +108,32 @@ class TestProductionConfirmation(MesCase):
         message = self._confirm(production, "EV-1", 1, consumption=[{"product": "XX-404", "quantity": 1}])
         self.assertEqual((message.state, message.missing_code), ("exception", "XX-404"))
 
+    def test_a_confirmation_for_an_order_odoo_does_not_know_yet_waits_for_it(self):
+        early = self._receive(
+            "mes.production_confirmation",
+            {"event_id": "EV-E", "order_ref": "PLA/MO/EARLY", "produced_qty": 2, "final": False},
+        )
+        self.assertEqual(
+            (early.state, early.missing_kind, early.missing_code), ("exception", "record", "PLA/MO/EARLY")
+        )
+        self.assertIn("which Odoo does not have yet", early.missing_label)
+        self.assertFalse(early.can_retry, "nothing to retry until the order exists")
+        other = self._order(quantity=3)
+        self.assertEqual(early.state, "exception", "another order does not wake it")
+        production = self.env["mrp.production"].create(
+            {
+                "name": "PLA/MO/EARLY",
+                "product_id": self.gearbox.id,
+                "product_qty": 10,
+                "bom_id": self.bom.id,
+                "picking_type_id": self.plant_a.manu_type_id.id,
+            }
+        )
+        production.action_confirm()
+        self.assertEqual(early.state, "queued", "the order's creation woke the message")
+        self._drain()
+        self.assertEqual((early.state, production.qty_producing, other.qty_producing), ("done", 2, 0))
+
 
 @tagged("post_install", "-at_install")
 class TestQualityHold(MesCase):
