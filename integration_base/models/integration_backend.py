@@ -84,7 +84,6 @@ class IntegrationBackend(models.Model):
     )
     partner_id = fields.Many2one(
         "res.partner",
-        string="Partner",
         tracking=True,
         check_company=True,
         domain="[('is_company', '=', True)]",

@@ -35,6 +35,9 @@ class IntegrationBinding(models.Model):
     company_id = fields.Many2one(
         related="backend_id.company_id", store=True, index=True, help="The company of the backend."
     )
+    warehouse_id = fields.Many2one(
+        related="backend_id.warehouse_id", store=True, string="Plant", help="The plant of the backend."
+    )
     res_model = fields.Char(
         string="Model", required=True, readonly=True, help="The Odoo model of the record."
     )

@@ -39,6 +39,8 @@ FETCH_BUDGET_SECONDS = 60
 # Claimed files older than this whose worker is gone go back to in/.
 STALE_CLAIM_SECONDS = 600
 REFUSED_TEXT_LIMIT = 100_000
+# JSON items larger than this keep their bytes as an attachment too (other formats always do).
+RAW_KEPT_ABOVE_BYTES = 64 * 1024
 
 
 def item_key(key, index, count):
@@ -188,19 +190,23 @@ class IntegrationFetcher(models.AbstractModel):
         except ValueError as error:  # FormatError, or format options that make no sense
             reason = self.env._("%(what)s cannot be read: %(error)s", what=item.name or item.key, error=error)
             return int(self._park(flow, item.key, item, reason)), [reason]
-        new, refusals = 0, []
+        new, refusals, stored = 0, [], Message
         for index, document in enumerate(documents):
             key = item_key(item.key, index, len(documents))
             try:
                 with flow.env.cr.savepoint():
-                    _message, created = Message._ingest(
+                    message, created = Message._ingest(
                         flow.backend_id, flow.code, document, idempotency_key=key, flow=flow
                     )
             except (PayloadValidationError, UserError) as error:
-                reason = f"{key}: {error}"
+                refusals.append(f"{key}: {error}")
                 created = self._park(flow, key, item, str(error), document)
-                refusals.append(reason)
+                message = Message._find_by_key(flow.backend_id, flow.code, "inbound", key)
+            if created:
+                stored |= message
             new += int(created)
+        if flow.data_format != "json" or len(item.body) > RAW_KEPT_ABOVE_BYTES:
+            stored._keep_raw(item.body, item.name, item.content_type)
         return new, refusals
 
     def _park(self, flow, key, item, reason, document=None):
@@ -210,6 +216,8 @@ class IntegrationFetcher(models.AbstractModel):
             return False
         text = item.body.decode("utf-8", errors="replace")[:REFUSED_TEXT_LIMIT]
         payload = document if document is not None else {"refused_input": text, "source": item.name}
-        Message._store_refused(flow, key, payload, reason)
+        message = Message._store_refused(flow, key, payload, reason)
+        if document is None:
+            message._keep_raw(item.body, item.name, item.content_type)
         _logger.info("fetched %s of %s refused: %s", item.name or key, flow.code, reason)
         return True

@@ -262,6 +262,13 @@ class IntegrationMessage(models.Model):
         readonly=True,
         help="The Odoo records the message created, changed, or concerns.",
     )
+    raw_attachment_id = fields.Many2one(
+        "ir.attachment",
+        string="As Exchanged",
+        readonly=True,
+        help="The bytes the message arrived or left with, when they are not its JSON payload (a CSV or XML "
+        "file, an EDI interchange) or too large to show: the payload is what was read from them.",
+    )
     event_code = fields.Char(
         string="Event", readonly=True, index="btree_not_null", help="The business event that raised it."
     )
@@ -763,6 +770,25 @@ class IntegrationMessage(models.Model):
             note=self._reason(error),
         )
 
+    def _keep_raw(self, body, name, mimetype):
+        """Keep ``body`` as these messages' bytes as exchanged (one attachment, shared)."""
+        if not self:
+            return
+        attachment = (
+            self.env["ir.attachment"]
+            .sudo()
+            .create(
+                {
+                    "name": name or f"{self[0].flow_code}-{self[0].id}",
+                    "raw": body,
+                    "mimetype": mimetype or "application/octet-stream",
+                    "res_model": self._name,
+                    "res_id": self[0].id,
+                }
+            )
+        )
+        engine(self).write({"raw_attachment_id": attachment.id})
+
     @api.model
     def _store_refused(self, flow, key, payload, reason):
         """Keep a fetched document that could not be accepted: in exception, as it came, with why.
@@ -868,6 +894,8 @@ class IntegrationMessage(models.Model):
             )
         message_key = f"{self.flow_code}.{self.idempotency_key}"
         body, content_type = self._rendered_body(payload, message_key)
+        if flow.data_format != "json" and not self.raw_attachment_id:
+            self._keep_raw(body, self._rendered_topic() or message_key, content_type)
         is_http = target.partition("://")[0].lower() in ("http", "https")
         headers = {"x-correlation-id": self.correlation_id}
         if is_http and not backend.oauth_token_url:

@@ -388,6 +388,19 @@ class Scene:
                 "res_id": country_id,
             },
         )
+        bound_partner_id = self.admin.execute(
+            "res.partner", "create", {"name": f"Bound at {label}", "company_id": company_id}
+        )
+        self.admin.execute(
+            "integration.binding",
+            "create",
+            {
+                "backend_id": backend_id,
+                "res_model": "res.partner",
+                "res_id": bound_partner_id,
+                "external_id": self.unique("EXT"),
+            },
+        )
         event_id = self.ref("integration_test_connector.integration_event_partner_created")
         ref_prefix = f"ACMOUT{self.run}{label}"
         subscription_id = self.admin.execute(
@@ -606,6 +619,29 @@ def build_cells(world):
     def seeded_flow():
         return first("integration.flow", [["backend_id", "=", a1["backend_id"]]])
 
+    def new_binding(backend_id=None):
+        partner_id = admin.execute("res.partner", "create", {"name": scene.unique("Bound")})
+        return admin.execute(
+            "integration.binding",
+            "create",
+            {
+                "backend_id": backend_id or a1["backend_id"],
+                "res_model": "res.partner",
+                "res_id": partner_id,
+                "external_id": scene.unique("ACM-B"),
+            },
+        )
+
+    def new_template():
+        return admin.execute("integration.flow.template", "create", template_values())
+
+    def template_values():
+        return {"name": "x", "code": scene.unique("acm.t"), "system_type": "generic", "schema": "{}"}
+
+    company_a_partner = admin.execute("res.partner", "create", {"name": "Bound by managers"})
+    binding_id = new_binding()
+    template_id = new_template()
+
     line_values = {"external_product_code": "X", "external_location_code": "Y", "external_qty": 1}
 
     # Each cell: (target, method, args, kwargs, succeeded). ``target`` makes the record the
@@ -623,6 +659,32 @@ def build_cells(world):
         return lambda result: record_id in result
 
     cells = {
+        "integration.binding": {
+            "write": on(new_binding, "write", {"external_id": scene.unique("ACM-W")}),
+            "create": (
+                lambda: None,
+                lambda _target: (
+                    "create",
+                    (
+                        {
+                            "backend_id": fresh_backend(),
+                            "res_model": "res.partner",
+                            "res_id": company_a_partner,
+                            "external_id": "ACM-C",
+                        },
+                    ),
+                    {},
+                ),
+                None,
+            ),
+            "unlink": on(new_binding, "unlink"),
+            "action_open_record": on(seed(binding_id), "action_open_record"),
+        },
+        "integration.flow.template": {
+            "write": on(new_template, "write", {"name": "checked"}),
+            "create": creating(template_values),
+            "unlink": on(new_template, "unlink"),
+        },
         "integration.backend": {
             "write": on(seed(a1["backend_id"]), "write", {"note": "<p>checked</p>"}),
             "create": creating(
@@ -695,6 +757,7 @@ def build_cells(world):
             ),
             "action_open_health_exceptions": on(seeded_flow, "action_open_health_exceptions"),
             "action_open_health_waiting": on(seeded_flow, "action_open_health_waiting"),
+            "action_open_messages_30d": on(seeded_flow, "action_open_messages_30d"),
             "action_open_recent_messages": on(seeded_flow, "action_open_recent_messages"),
             "action_open_sla_breaches": on(seeded_flow, "action_open_sla_breaches"),
             "action_open_trends": on(seeded_flow, "action_open_trends"),
@@ -832,6 +895,8 @@ def build_cells(world):
         lambda: fresh_backend(system_type="mes"), "action_add_contracts"
     )
     seeds = {
+        "integration.binding": binding_id,
+        "integration.flow.template": template_id,
         "integration.backend": a1["backend_id"],
         "integration.credential": credential_id,
         "integration.delivery.attempt": attempt_id,

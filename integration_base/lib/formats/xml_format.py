@@ -133,7 +133,7 @@ def _refuse_doctype(body):
         line = f"line {body.count(NEWLINE, 0, at) + 1}" if at >= 0 else None
         raise FormatError("a DOCTYPE is refused: no DTD, no entity declarations", line) from None
     except (_RootReached, etree.XMLSyntaxError):
-        pass  # a syntax error is reported by the real parse, with its line
+        return  # a syntax error is reported by the real parse, with its line
 
 
 def _parse(body):
