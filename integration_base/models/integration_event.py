@@ -42,7 +42,7 @@ class IntegrationEvent(models.Model):
     _order = "code"
     # What the declared triggers of business records read (see _triggers_for).
     _lookup_cache_fields = frozenset(
-        {"model_id", "trigger", "trigger_field_ids", "filter_pre_domain", "filter_domain", "active", "code"}
+        {"model_id", "trigger", "trigger_fields", "filter_pre_domain", "filter_domain", "active", "code"}
     )
 
     name = fields.Char(
@@ -96,12 +96,14 @@ class IntegrationEvent(models.Model):
         "confirmed). The others are declared here, as automation rules are: the engine watches the "
         "records (of models that show their integration messages) and raises the event itself.",
     )
-    trigger_field_ids = fields.Many2many(
-        "ir.model.fields",
-        string="Trigger Fields",
-        domain="[('model_id', '=', model_id)]",
-        help="A change of any of these fields raises the event (when written: values that stay the same "
-        "raise nothing).",
+    trigger_fields = fields.Char(
+        help="The technical names of the fields whose change raises the event, separated by commas, for "
+        "example 'product_qty, date_start'. Values written unchanged raise nothing.",
+    )
+    trigger_fields_label = fields.Char(
+        string="Trigger Fields Are",
+        compute="_compute_trigger_fields_label",
+        help="The trigger fields in words.",
     )
     filter_pre_domain = fields.Char(
         string="Before the Change",
@@ -144,7 +146,7 @@ class IntegrationEvent(models.Model):
             model = self.env[field.comodel_name] if field.relational else None
         return " > ".join(labels)
 
-    @api.constrains("trigger", "trigger_field_ids", "model_id", "filter_pre_domain", "filter_domain")
+    @api.constrains("trigger", "trigger_fields", "model_id", "filter_pre_domain", "filter_domain")
     def _check_trigger(self):
         for event in self.filtered(lambda e: e.trigger != "code"):
             model = self.env.get(event.model)
@@ -157,9 +159,20 @@ class IntegrationEvent(models.Model):
                         model=event.model,
                     )
                 )
-            if event.trigger != "create" and not event.trigger_field_ids:
+            names = event._trigger_field_names()
+            if event.trigger != "create" and not names:
                 raise ValidationError(
                     self.env._("Event %s is raised by changes: name its trigger fields.", event.code)
+                )
+            unknown = [name for name in names if name not in model._fields]
+            if unknown:
+                raise ValidationError(
+                    self.env._(
+                        "Event %(event)s: %(model)s has no field %(fields)s.",
+                        event=event.code,
+                        model=event.model,
+                        fields=", ".join(unknown),
+                    )
                 )
             for domain in (event.filter_pre_domain, event.filter_domain):
                 try:
@@ -188,12 +201,24 @@ class IntegrationEvent(models.Model):
                 event.code,
                 event.trigger in ("create", "create_or_write"),
                 event.trigger in ("write", "create_or_write"),
-                frozenset(event.trigger_field_ids.mapped("name")),
+                frozenset(event._trigger_field_names()),
                 safe_eval(event.filter_pre_domain or "[]"),
                 safe_eval(event.filter_domain or "[]"),
             )
             for event in events
         )
+
+    def _trigger_field_names(self):
+        self.ensure_one()
+        return [name.strip() for name in (self.trigger_fields or "").split(",") if name.strip()]
+
+    @api.depends("model", "trigger_fields")
+    def _compute_trigger_fields_label(self):
+        for event in self:
+            event.trigger_fields_label = (
+                ", ".join(event._field_path_label(event.model, name) for name in event._trigger_field_names())
+                or False
+            )
 
     @api.constrains("code")
     def _check_code(self):

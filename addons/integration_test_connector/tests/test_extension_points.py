@@ -126,7 +126,7 @@ class TestDeclaredTriggersAndRouting(EngineCase):
                 }
             )
         with self.assertRaisesRegex(ValidationError, "name its trigger fields"):
-            self.renamed.trigger_field_ids = False
+            self.renamed.trigger_fields = False
 
     def test_routing_by_partner_company_and_plant(self):
         contact = self.env["res.partner"].create({"name": "ACME buyer", "parent_id": self.acme.id})
