@@ -264,10 +264,35 @@ ensure_browser() {
     apt_install chromium "the browser tests"
 }
 
+# The broker tests start a mosquitto and a RabbitMQ node of their own, on free
+# ports in a temporary folder (integration_base/tests/brokers.py): only the
+# programs are needed. The services the
+# packages would start are kept from starting (policy-rc.d, when the machine
+# has none), and stopped should they have started anyway.
+ensure_counterparts() {
+    step "Message brokers for the transport tests (mosquitto, rabbitmq-server)"
+    local missing=() package policy=/usr/sbin/policy-rc.d own_policy="" status=0
+    [ -x /usr/sbin/mosquitto ] || missing+=(mosquitto)
+    [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || missing+=(rabbitmq-server)
+    command -v openssl >/dev/null || missing+=(openssl)  # makes the certificate of the mqtts:// test
+    [ ${#missing[@]} -gt 0 ] || return 0
+    if is_root && [ ! -e "$policy" ]; then
+        printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod +x "$policy" && own_policy=1
+    fi
+    (for package in "${missing[@]}"; do apt_install "$package" "a broker the transport tests start"; done) \
+        || status=$?
+    [ -z "$own_policy" ] || rm -f "$policy"
+    [ "$status" -eq 0 ] || exit "$status"
+    for package in "${missing[@]}"; do
+        service "$package" stop >/dev/null 2>&1 || true
+    done
+}
+
 ensure_all() {
     ensure_postgres
     ensure_venv
     ensure_config
+    ensure_counterparts
 }
 
 # A fingerprint of the suite's module sources, to know when a database needs
