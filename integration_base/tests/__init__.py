@@ -10,4 +10,5 @@ from . import test_message_trend
 from . import test_record_state
 from . import test_ui_conventions
 from . import test_transport_poll
+from . import test_transport_folders
 from . import test_transport_brokers

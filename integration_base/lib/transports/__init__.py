@@ -9,10 +9,18 @@ addon adds a kind with :func:`register`.
 
 import importlib
 
-from . import amqp, http, mqtt
+from . import amqp, folder, http, mqtt, sftp
 from .base import DELIVERED, REFUSED, RETRY, DeliveryResult, Incoming, Outgoing, Source, TransportError
 
-_BY_SCHEME = {"http": http, "https": http, "mqtt": mqtt, "mqtts": mqtt, "amqp": amqp}
+_BY_SCHEME = {
+    "http": http,
+    "https": http,
+    "file": folder,
+    "sftp": sftp,
+    "mqtt": mqtt,
+    "mqtts": mqtt,
+    "amqp": amqp,
+}
 # Where inbound items are fetched from, by scheme: a polled API, or a watched folder.
 _SOURCES = {"http": "poll", "https": "poll", "file": "folder", "sftp": "sftp"}
 
