@@ -99,6 +99,12 @@ class IntegrationFetcher(models.AbstractModel):
     def _fetch(self, flow_id, budget_seconds=FETCH_BUDGET_SECONDS):
         """Job: fetch what the contract's source holds, one page or file per transaction."""
         self.env.flush_all()
+        try:
+            return self._fetch_on_own_cursor(flow_id, budget_seconds)
+        finally:
+            self.env.invalidate_all()
+
+    def _fetch_on_own_cursor(self, flow_id, budget_seconds):
         with self.env.registry.cursor() as cr:
             env = self.env(cr=cr, su=True)
             flow = env["integration.flow"].browse(flow_id)
@@ -124,7 +130,6 @@ class IntegrationFetcher(models.AbstractModel):
                 return f"fetch failed: {error}"
             flow.last_fetch_error = False
             commit(cr)
-        self.env.invalidate_all()
         return summary
 
     def _source(self, flow):

@@ -3,6 +3,7 @@ from . import test_security
 from . import test_webhook
 from . import test_extension_points
 from . import test_polled_connector
+from . import test_folder_connector
 from . import test_broker_connector
 from . import test_delivery
 from . import test_monitoring
