@@ -18,6 +18,7 @@ the claim, so that :meth:`FolderTransport.recover` can give files of a worker
 that died back to ``in/`` without any state outside the folder.
 """
 
+import contextlib
 import errno
 import hashlib
 import mimetypes
@@ -89,9 +90,9 @@ class Files(Protocol):
 
     def stat(self, path) -> Entry | None: ...  # None when nothing has that name
 
-    def read(self, path) -> bytes: ...
+    def read_bytes(self, path) -> bytes: ...
 
-    def create(self, path, data) -> None: ...  # fails when the name exists
+    def create_file(self, path, data) -> None: ...  # fails when the name exists
 
     def rename(self, source, destination) -> None: ...  # fails when the destination exists
 
@@ -114,7 +115,7 @@ class FolderTransport:
 
     def functions(self):
         """``send, list_ready, claim, read, settle, recover``: what a folder transport module offers."""
-        return self.send, self.list_ready, self.claim, self.read, self.settle, self.recover
+        return self.send, self.list_ready, self.claim, self.read_claim, self.settle, self.recover
 
     # Outbound
 
@@ -157,10 +158,10 @@ class FolderTransport:
                 return None
         return Claim(name, work_name, claimed_at)
 
-    def read(self, source, claim):
+    def read_claim(self, source, claim):
         """The claimed file as :class:`~.base.Incoming`, keyed by its name and the hash of its content."""
         with self._folder(source, f"read {claim.name}") as (files, folder):
-            body = files.read(posixpath.join(folder, WORK, claim.work_name))
+            body = files.read_bytes(posixpath.join(folder, WORK, claim.work_name))
         digest = hashlib.sha256(body).hexdigest()
         return Incoming(
             key=f"{claim.name}:sha256:{digest}",
@@ -181,7 +182,7 @@ class FolderTransport:
             final = free_name(files, posixpath.join(folder, target), claim)
             if not ok:
                 text = (reason or "no reason given").encode()
-                files.create(posixpath.join(folder, target, final + REASON_SUFFIX), text)
+                files.create_file(posixpath.join(folder, target, final + REASON_SUFFIX), text)
             files.rename(posixpath.join(folder, WORK, claim.work_name), posixpath.join(folder, target, final))
         return final
 
@@ -234,7 +235,7 @@ def place_file(files, path, body):
         return compare_existing(files, path, body)
     folder, name = posixpath.split(path)
     temporary = posixpath.join(folder, f".{name}.{random_tokens.token_hex(6)}.part")
-    files.create(temporary, body)
+    files.create_file(temporary, body)
     try:
         files.rename(temporary, path)
     except OSError:
@@ -248,16 +249,14 @@ def place_file(files, path, body):
 def compare_existing(files, path, body):
     """A file of that name is there: the same content is an earlier attempt, other content a conflict."""
     name = posixpath.basename(path)
-    if files.read(path) == body:
+    if files.read_bytes(path) == body:
         return DELIVERED, f"{name} was already there with the same content"
     return REFUSED, f"a different file named {name} is already in the folder: it was left as it is"
 
 
 def _remove_quietly(files, path):
-    try:
+    with contextlib.suppress(OSError, TransportError):
         files.remove(path)
-    except (OSError, TransportError):
-        pass
 
 
 def file_name_of(outgoing):

@@ -33,11 +33,11 @@ class LocalFiles:
             return None
         return _entry(os.path.basename(path), status, os.path.isdir(path))
 
-    def read(self, path):
+    def read_bytes(self, path):
         with open(path, "rb") as handle:
             return handle.read()
 
-    def create(self, path, data):
+    def create_file(self, path, data):
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(data)

@@ -96,12 +96,12 @@ class SftpFiles:
             return None
         return _entry(path.rpartition("/")[2], attributes)
 
-    def read(self, path):
+    def read_bytes(self, path):
         with _carrying(path), self.client.open(path, "rb") as handle:
             handle.prefetch()
             return handle.read()
 
-    def create(self, path, data):
+    def create_file(self, path, data):
         with _carrying(path), self.client.open(path, "wx") as handle:
             handle.set_pipelined(True)
             handle.write(data)
