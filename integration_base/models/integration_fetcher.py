@@ -113,7 +113,7 @@ class IntegrationFetcher(models.AbstractModel):
             flow.next_fetch_at = fields.Datetime.now() + timedelta(
                 minutes=max(flow.fetch_interval_minutes, 1)
             )
-            source = self._source(flow)
+            source = transports.Source(url=flow.source_url, **flow._transport_settings())
             commit(cr)
             module = transports.for_source(source.url)
             deadline = time.monotonic() + budget_seconds
@@ -131,17 +131,6 @@ class IntegrationFetcher(models.AbstractModel):
             flow.last_fetch_error = False
             commit(cr)
         return summary
-
-    def _source(self, flow):
-        """The contract's source, resolved for its transport: URL, secrets, settings, timeouts."""
-        backend = flow.backend_id
-        return transports.Source(
-            url=flow.source_url,
-            secrets=backend._transport_secrets(),
-            options={**flow._json_setting("transport_options"), "oauth": backend._oauth_options()},
-            connect_timeout=backend.connect_timeout,
-            read_timeout=backend.read_timeout,
-        )
 
     def _fetch_pages(self, flow, poll, source, deadline):
         """Walk a polled API from the stored cursor; each page and its cursor commit together."""
@@ -176,7 +165,8 @@ class IntegrationFetcher(models.AbstractModel):
                 commit(cr)
             except Exception:
                 cr.rollback()
-                folder.settle(source, claim, False, "Odoo could not store the file; it is fetched again.")
+                # Not stored: the file waits in error/ for a person, who moves it back to in/ once fixed.
+                folder.settle(source, claim, False, "Odoo could not store the file: see the server log.")
                 raise
             stored += new
             # Documents that broke their contract wait in exception; the file shows in error/ why.
@@ -194,7 +184,7 @@ class IntegrationFetcher(models.AbstractModel):
             documents = formats.decode(flow.data_format, item.body, flow._json_setting("format_options"))
         except ValueError as error:  # FormatError, or format options that make no sense
             reason = self.env._("%(what)s cannot be read: %(error)s", what=item.name or item.key, error=error)
-            return int(self._park(flow, item.key, item, reason)), [reason]
+            return int(self._park(flow, item.key, item, reason)[1]), [reason]
         new, refusals, stored = 0, [], Message
         for index, document in enumerate(documents):
             key = item_key(item.key, index, len(documents))
@@ -205,8 +195,7 @@ class IntegrationFetcher(models.AbstractModel):
                     )
             except (PayloadValidationError, UserError) as error:
                 refusals.append(f"{key}: {error}")
-                created = self._park(flow, key, item, str(error), document)
-                message = Message._find_by_key(flow.backend_id, flow.code, "inbound", key)
+                message, created = self._park(flow, key, item, str(error), document)
             if created:
                 stored |= message
             new += int(created)
@@ -215,14 +204,15 @@ class IntegrationFetcher(models.AbstractModel):
         return new, refusals
 
     def _park(self, flow, key, item, reason, document=None):
-        """Keep what came as a message in exception, with the reason; ``True`` when it is new."""
+        """Keep what came as a message in exception, with the reason: ``(message, created)``."""
         Message = self.env["integration.message"].with_env(flow.env)
-        if Message._find_by_key(flow.backend_id, flow.code, "inbound", key):
-            return False
+        known = Message._find_by_key(flow.backend_id, flow.code, "inbound", key)
+        if known:
+            return known, False
         text = item.body.decode("utf-8", errors="replace")[:REFUSED_TEXT_LIMIT]
         payload = document if document is not None else {"refused_input": text, "source": item.name}
         message = Message._store_refused(flow, key, payload, reason)
         if document is None:
             message._keep_raw(item.body, item.name, item.content_type)
         _logger.info("fetched %s of %s refused: %s", item.name or key, flow.code, reason)
-        return True
+        return message, True

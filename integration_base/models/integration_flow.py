@@ -308,6 +308,21 @@ class IntegrationFlow(models.Model):
                     self.env._("Contract %(flow)s: %(error)s", flow=flow.display_name, error=error)
                 ) from error
 
+    def _transport_settings(self, with_secrets=True):
+        """What this contract's transport needs besides the bytes: secrets, settings, timeouts.
+
+        The same for deliveries (``Outgoing``) and fetches (``Source``);
+        secrets are decrypted only when the transport needs them.
+        """
+        self.ensure_one()
+        backend = self.backend_id
+        return {
+            "secrets": backend._transport_secrets() if with_secrets else {},
+            "options": {**self._json_setting("transport_options"), "oauth": backend._oauth_options()},
+            "connect_timeout": backend.connect_timeout,
+            "read_timeout": backend.read_timeout,
+        }
+
     def _published_schema_url(self):
         """Where the backend's system reads this contract version's schema (the webhooks' server)."""
         self.ensure_one()

@@ -894,11 +894,14 @@ class IntegrationMessage(models.Model):
             )
         message_key = f"{self.flow_code}.{self.idempotency_key}"
         body, content_type = self._rendered_body(payload, message_key)
+        topic = self._rendered_topic()
         if flow.data_format != "json" and not self.raw_attachment_id:
-            self._keep_raw(body, self._rendered_topic() or message_key, content_type)
+            self._keep_raw(body, topic or message_key, content_type)
         is_http = target.partition("://")[0].lower() in ("http", "https")
+        # A webhook signed (or carrying its token) in its headers needs no secret in the transport.
+        signed = is_http and not backend.oauth_token_url
         headers = {"x-correlation-id": self.correlation_id}
-        if is_http and not backend.oauth_token_url:
+        if signed:
             headers.update(backend._outbound_headers(message_key, int(time.time()), body))
         elif is_http:
             headers.update({"webhook-id": message_key, "webhook-timestamp": str(int(time.time()))})
@@ -908,12 +911,9 @@ class IntegrationMessage(models.Model):
             message_key=message_key,
             content_type=content_type,
             headers=headers,
-            topic=self._rendered_topic(),
+            topic=topic,
             ordering_key=self.ordering_key,
-            secrets={} if is_http and not backend.oauth_token_url else backend._transport_secrets(),
-            options={**flow._json_setting("transport_options"), "oauth": backend._oauth_options()},
-            connect_timeout=backend.connect_timeout,
-            read_timeout=backend.read_timeout,
+            **flow._transport_settings(with_secrets=not signed),
         )
 
     def _rendered_body(self, payload, message_key):
