@@ -45,15 +45,19 @@ class WaitingError(IntegrationBusinessError):
     retries the messages that wait for it, only those, in their company (see
     ``integration.message._wake``). ``wait_kind`` tells a mapping from a record
     and from a change of a record that exists (a hold to be released):
-    ``"change"``.
+    ``"change"``. For a change, ``is_over(env)`` says whether it has happened:
+    the engine asks it once more right after parking the message, in case the
+    change was committed while the message was being applied (too late for the
+    message to see it, too early for the change to find the message waiting).
     """
 
     wait_kind = "record"
 
-    def __init__(self, message, res_model, key, records=None, wait_kind=None):
+    def __init__(self, message, res_model, key, records=None, wait_kind=None, is_over=None):
         super().__init__(message, records=records)
         self.res_model = res_model
         self.external_code = key
+        self.is_over = is_over
         if wait_kind:
             self.wait_kind = wait_kind
 

@@ -29,7 +29,7 @@ class OdooRpc:
         body = response.json()
         if "error" in body:
             raise RuntimeError(body["error"]["data"]["message"])
-        return body["result"]
+        return body.get("result")  # a method returning None answers without one
 
 
 class OdooSession:

@@ -5,11 +5,9 @@ in this process); the MES then posts a signed final confirmation to the
 webhook, which the job runner applies: the order ends done.
 """
 
-import json
 import uuid
-from datetime import UTC, datetime
 
-import requests
+from signed import signed_post
 from standardwebhooks.webhooks import Webhook
 from test_engine import wait_for_state
 
@@ -70,21 +68,12 @@ def test_order_out_confirmation_in(odoo, server_url, partner_server):
             3,
         )
 
-    confirmation = json.dumps(
-        {"event_id": f"{code}-1", "order_ref": order_ref, "produced_qty": 3, "final": True}
-    )
-    sent_at = datetime.now(tz=UTC)
-    signature = Webhook(SECRET).sign(f"{code}-msg", sent_at, confirmation)
-    response = requests.post(
-        f"{server_url}/integration/v1/{code}/mes.production_confirmation",
-        data=confirmation,
-        headers={
-            "Content-Type": "application/json",
-            "webhook-id": f"{code}-msg",
-            "webhook-timestamp": str(int(sent_at.timestamp())),
-            "webhook-signature": signature,
-        },
-        timeout=30,
+    response = signed_post(
+        server_url,
+        code,
+        "mes.production_confirmation",
+        {"event_id": f"{code}-1", "order_ref": order_ref, "produced_qty": 3, "final": True},
+        SECRET,
     )
     assert response.status_code == 202, response.text
     message = wait_for_state(odoo, response.json()["message_id"], {"done", "exception", "dead"})

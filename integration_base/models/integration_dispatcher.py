@@ -54,7 +54,7 @@ from odoo.tools import SQL, config, mute_logger
 
 from odoo.addons.queue_job.job import ENQUEUED, PENDING, WAIT_DEPENDENCIES
 
-from ..exceptions import IntegrationBusinessError
+from ..exceptions import IntegrationBusinessError, WaitingError
 from ..lib import transports
 
 _logger = logging.getLogger(__name__)
@@ -500,6 +500,22 @@ class IntegrationDispatcher(models.AbstractModel):
         else:
             self._retry_or_bury(message, error, error_detail(error), started_at)
         self._commit_outcome(message)
+        if isinstance(error, WaitingError) and message.state == "exception":
+            self._look_again_at_wait(message, error)
+
+    def _look_again_at_wait(self, message, error):
+        """Retry a message just parked to wait, when what it waits for came meanwhile.
+
+        What it waits for may have been committed while it was being applied:
+        its snapshot did not show it, and the wake of that commit found it
+        still ``processing``, not waiting. Nothing would move it then. Asked
+        after the park is committed, in a fresh snapshot, the question sees
+        every such commit; any later one finds the message waiting.
+        """
+        message.env.invalidate_all()
+        if message._wait_is_over(error):
+            message._retry_by_itself(message.env._("what it waited for came while it was being applied"))
+            commit(message.env.cr)
 
     def _commit_outcome(self, message):
         """Commit where a message ended; when it waits for a person, tell its contract's owner.

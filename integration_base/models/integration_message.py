@@ -6,10 +6,11 @@ import logging
 import time
 import uuid
 from datetime import timedelta
+from functools import partial
 
 from psycopg2.errors import UniqueViolation
 
-from odoo import api, fields, models
+from odoo import SUPERUSER_ID, api, fields, models
 from odoo.exceptions import AccessError, ConcurrencyError, UserError, ValidationError
 from odoo.tools import SQL, mute_logger
 
@@ -473,6 +474,15 @@ class IntegrationMessage(models.Model):
         if self.missing_model.startswith("value:"):
             return bool(Mapping._find(self.backend_id, self.missing_code, value_set=self.missing_model[6:]))
         return bool(Mapping._find(self.backend_id, self.missing_code, res_model=self.missing_model))
+
+    def _wait_is_over(self, error):
+        """Whether what this message waits for (``error``, the ``WaitingError`` that parked it) is there."""
+        self.ensure_one()
+        if self.missing_kind == "mapping":
+            return self._mapping_now_found()
+        if self.missing_kind == "record":
+            return self._waited_record_found()
+        return bool(error.is_over and error.is_over(self.env))
 
     def _waited_record_found(self):
         """Whether the record this message waits for is there now (by its reference, or bound)."""
@@ -1230,7 +1240,9 @@ class IntegrationMessage(models.Model):
                     code=external_code,
                 ),
             )
-        waiting._retry_by_itself(self.env._("the mapping for %s now exists", external_code))
+        note = self.env._("the mapping for %s now exists", external_code)
+        waiting._retry_by_itself(note)
+        self._wake_again_after_commit(domain, note)
         return waiting
 
     @api.model
@@ -1255,9 +1267,38 @@ class IntegrationMessage(models.Model):
         ]
         if backend:
             domain.append(("backend_id", "=", backend.id))
+        note = note or self.env._("what it waited for now exists")
         waiting = self.sudo().search(domain)
-        waiting._retry_by_itself(note or self.env._("what it waited for now exists"))
+        waiting._retry_by_itself(note)
+        self._wake_again_after_commit(domain, note)
         return waiting
+
+    def _wake_again_after_commit(self, domain, note):
+        """Look for the waiting messages once more after this transaction commits.
+
+        A message being applied while this transaction runs may park, waiting
+        for what this transaction makes, after the search above and before
+        this commit: neither its snapshot nor this one sees the other. After
+        both commits one of them does: the dispatcher looks again after
+        parking (``_look_again_at_wait``), and this looks again after
+        committing.
+        """
+        callbacks = self.env.cr.postcommit
+        pending = callbacks.data.setdefault("integration.wake.after_commit", [])
+        if not pending:
+            callbacks.add(partial(self._wake_pending, self.env.registry, pending))
+        pending.append((domain, note))
+
+    @staticmethod
+    def _wake_pending(registry, pending):
+        try:
+            with registry.cursor() as cr:
+                Message = api.Environment(cr, SUPERUSER_ID, {})["integration.message"]
+                for domain, note in pending:
+                    Message.search(domain)._retry_by_itself(note)
+        except Exception:
+            # The change is committed already: were a message missed, it waits for a retry.
+            _logger.warning("messages waiting for %s not looked at again", pending, exc_info=True)
 
     def _retry_by_itself(self, note):
         """Retry these messages because what they waited for happened (a mapping, a release...)."""

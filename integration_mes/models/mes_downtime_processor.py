@@ -24,15 +24,18 @@ class MesDowntimeProcessor(models.AbstractModel):
         Mapping = self.env["integration.mapping"]
         workcenter = Mapping._lookup(backend, "mrp.workcenter", payload["work_center"])
         loss = Mapping._lookup(backend, "mrp.workcenter.productivity.loss", payload["reason"])
-        start = self._parse_datetime(payload["start"], "downtime start")
-        end = self._parse_datetime(payload.get("end"), "downtime end")
+        Binding = self.env["integration.binding"]
+        model = "mrp.workcenter.productivity"
+        known = Binding._find_bound(backend, model, payload["downtime_id"])
+        # The stop and its end pair by the MES's id whatever order they come in: what one of
+        # them said is never undone by the other, which may not know it.
+        start = self._parse_datetime(payload.get("start"), "downtime start") or known.date_start
+        end = self._parse_datetime(payload.get("end"), "downtime end") or known.date_end
+        start = start or end
         if end and end < start:
             raise IntegrationBusinessError(
                 self.env._("Downtime %s ends before it starts.", payload["downtime_id"])
             )
-        Binding = self.env["integration.binding"]
-        model = "mrp.workcenter.productivity"
-        known = Binding._find_bound(backend, model, payload["downtime_id"])
         line = Binding._upsert(
             backend,
             model,
@@ -42,11 +45,11 @@ class MesDowntimeProcessor(models.AbstractModel):
                 "loss_id": loss.id,
                 "date_start": start,
                 "date_end": end,
-                "description": payload.get("comment") or loss.name,
+                "description": payload.get("comment") or known.description or loss.name,
                 "company_id": workcenter.company_id.id or backend.company_id.id,
             },
         )
-        if not known:
+        if not known and not end:
             self._warn_planners(message, workcenter, loss, payload)
         return line
 

@@ -7,10 +7,11 @@ from odoo.addons.integration_base.exceptions import DefinitiveBusinessError, Int
 class MesOperationEventProcessor(models.AbstractModel):
     """Applies ``mes.operation_event`` v1: a work order started, paused, resumed or finished at the plant.
 
-    Odoo's own buttons change the work order's state and time tracking; the
-    time lines then get the MES's timestamps, so durations (and the
-    work centre's productivity figures) are those of the shop floor, not of
-    the moment the message was processed.
+    The event is kept on the work order (``mes.operation.event``) and the
+    work order's time tracking and state follow from all of its events,
+    sorted by the floor's timestamps (``mrp.workorder._mes_follow_floor``), so
+    durations are the intervals the floor reported whatever order the events
+    arrive in, and starting an operation never counts anything as produced.
     """
 
     _name = "integration.processor.mes.operation_event"
@@ -27,8 +28,25 @@ class MesOperationEventProcessor(models.AbstractModel):
         backend = message.backend_id
         workorder = self._workorder(backend, production, payload)
         at = self._parse_datetime(payload["at"], "event time")
-        action = payload["action"]
-        if workorder.state in ("done", "cancel"):
+        self._check_still_open(backend, workorder, at, payload["action"])
+        self.env["mes.operation.event"].create(
+            {
+                "backend_id": backend.id,
+                "workorder_id": workorder.id,
+                "event_ref": payload["event_id"],
+                "action": payload["action"],
+                "at": at,
+                "operator": payload.get("operator"),
+            }
+        )
+        workorder._mes_follow_floor(backend)
+        return workorder
+
+    def _check_still_open(self, backend, workorder, at, action):
+        """A closed operation takes only the late events of the time before the MES finished it."""
+        finished_at = workorder._mes_finished_at(backend)
+        late_but_in_time = workorder.state == "done" and finished_at and at <= finished_at
+        if workorder.state in ("done", "cancel") and not late_but_in_time:
             raise DefinitiveBusinessError(
                 self.env._(
                     "Work order %(wo)s is already %(state)s: it cannot %(action)s.",
@@ -38,26 +56,6 @@ class MesOperationEventProcessor(models.AbstractModel):
                 ),
                 records=workorder,
             )
-        if action in ("start", "resume"):
-            workorder.button_start()
-            workorder.time_ids.filtered(lambda t: not t.date_end).write({"date_start": at})
-        else:
-            running = workorder.time_ids.filtered(lambda t: not t.date_end)
-            if action == "pause":
-                workorder.end_all()
-            else:
-                workorder.button_finish()
-            running.filtered(lambda t: t.date_start <= at).write({"date_end": at})
-        production.message_post(
-            body=self.env._(
-                "MES: %(action)s %(operation)s at %(at)s%(by)s",
-                action=action,
-                operation=workorder.name,
-                at=payload["at"],
-                by=f" by {payload['operator']}" if payload.get("operator") else "",
-            )
-        )
-        return workorder
 
     def _workorder(self, backend, production, payload):
         """The order's one work order on the reported work centre (and operation, when named)."""

@@ -12,11 +12,17 @@ from odoo.addons.integration_base.exceptions import (
 class MesProductionConfirmationProcessor(models.AbstractModel):
     """Applies ``mes.production_confirmation`` v1 to a manufacturing order.
 
-    Each confirmation adds its good quantity to what the order is producing,
-    sets the components the MES reports as used (the others follow the bill
-    of materials), records scrap as Odoo scrap and the lots produced; a final
-    one marks the order done, with a backorder for the rest when the backend
-    says so. A confirmation that cannot be applied whole changes nothing.
+    Each confirmation adds its good quantity to what the order is producing
+    (re-sends are stopped by the engine's idempotency key, and sums do not
+    care which partial comes first), sets the components the MES reports as
+    used, records scrap as Odoo scrap and the lots produced; quantities may
+    come in any unit the MES names, converted through unit mappings. A final
+    one closes the order: the components the MES did not report are consumed
+    per bill of materials, or not at all, as the backend says, and a short
+    order leaves a backorder when the backend wants one. When the final one
+    says the MES counted more than Odoo has received (``cumulative_qty``), a
+    confirmation is still on its way: the order closes when it arrives. A
+    confirmation that cannot be applied whole changes nothing.
     """
 
     _name = "integration.processor.mes.production_confirmation"
@@ -31,22 +37,11 @@ class MesProductionConfirmationProcessor(models.AbstractModel):
 
     def _confirm(self, message, payload, production):
         backend = message.backend_id
-        if production.state not in ("confirmed", "progress", "to_close"):
-            # A done or cancelled order never takes one again; a draft one may once confirmed.
-            error_class = (
-                DefinitiveBusinessError
-                if production.state in ("done", "cancel")
-                else IntegrationBusinessError
-            )
-            raise error_class(
-                self.env._(
-                    "Order %(ref)s is %(state)s: it takes no confirmation.",
-                    ref=production.name,
-                    state=self._selection_label(production).lower(),
-                )
-            )
-        total = production.qty_producing + payload["produced_qty"]
+        self._check_takes_confirmations(production)
         uom = production.product_uom_id
+        unit = payload.get("unit")
+        produced = self._quantity(backend, payload["produced_qty"], unit, uom)
+        total = production.qty_producing + produced
         if uom.compare(total, production.product_qty) > 0 and not backend.mes_allow_overproduction:
             raise IntegrationBusinessError(
                 self.env._(
@@ -59,7 +54,12 @@ class MesProductionConfirmationProcessor(models.AbstractModel):
                     backend=backend.display_name,
                 )
             )
-        if payload["final"] and production.mes_on_hold:
+        closing_qty = production.mes_closing_qty
+        if payload["final"]:
+            counted = payload.get("cumulative_qty")
+            closing_qty = total if counted is None else self._quantity(backend, counted, unit, uom)
+        closes = bool(closing_qty or payload["final"]) and uom.compare(total, closing_qty) >= 0
+        if closes and production.mes_on_hold:
             hold = production._mes_holds()[:1]
             raise WaitingError(
                 self.env._(
@@ -71,6 +71,7 @@ class MesProductionConfirmationProcessor(models.AbstractModel):
                 hold._name,
                 hold.name,
                 wait_kind="change",
+                is_over=lambda env: not env["mrp.production"].browse(production.id)._mes_holds(),
             )
         consumed = self._consumed_moves(backend, production, payload.get("consumption", []))
         lots = self._produced_lots(production, payload.get("lots", []))
@@ -80,14 +81,61 @@ class MesProductionConfirmationProcessor(models.AbstractModel):
         production._set_qty_producing()
         for move, quantity in consumed:
             move.mes_consumed_qty += quantity
-        for move in production.move_raw_ids.filtered("mes_consumed_qty"):
-            move._set_quantity_done(move.mes_consumed_qty)
-            move.picked = True
-        scraps = self._record_scrap(backend, production, payload.get("scrap", []))
+            move.mes_reported = True
+        self._set_component_quantities(backend, production)
+        scraps = self._record_scrap(backend, production, payload.get("scrap", []), unit)
         production.message_post(body=self._summary(message, payload))
-        if payload["final"]:
+        if closes:
             self._close(backend, production)
+        elif payload["final"]:
+            production.mes_closing_qty = closing_qty
+            production.message_post(
+                body=self.env._(
+                    "The MES closed the order at %(counted)s %(uom)s, of which Odoo received %(total)s: it "
+                    "closes when the confirmations still on their way arrive.",
+                    counted=closing_qty,
+                    uom=uom.name,
+                    total=total,
+                )
+            )
         return [production, *scraps]
+
+    def _check_takes_confirmations(self, production):
+        if production.state in ("confirmed", "progress", "to_close"):
+            return
+        # A done or cancelled order never takes one again; a draft one may once confirmed.
+        error_class = (
+            DefinitiveBusinessError if production.state in ("done", "cancel") else IntegrationBusinessError
+        )
+        raise error_class(
+            self.env._(
+                "Order %(ref)s is %(state)s: it takes no confirmation.",
+                ref=production.name,
+                state=self._selection_label(production).lower(),
+            )
+        )
+
+    def _quantity(self, backend, quantity, unit_code, uom):
+        """``quantity`` counted in the MES's unit ``unit_code`` (mapped), in Odoo's ``uom``.
+
+        No unit means the order's own. An unmapped unit waits for its mapping;
+        a unit of another kind (kilograms for pieces) is refused in words.
+        """
+        if not unit_code:
+            return quantity
+        unit = self.env["integration.mapping"]._lookup(backend, "uom.uom", unit_code)
+        if unit == uom:
+            return quantity
+        if not unit._has_common_reference(uom):
+            raise IntegrationBusinessError(
+                self.env._(
+                    "The MES counts in %(unit)s (%(code)s), which cannot be converted to %(uom)s.",
+                    unit=unit.name,
+                    code=unit_code,
+                    uom=uom.name,
+                )
+            )
+        return unit._compute_quantity(quantity, uom, round=False)
 
     def _consumed_moves(self, backend, production, consumption):
         """``(component move, quantity)`` of each reported component; unknown ones are refused."""
@@ -105,8 +153,27 @@ class MesProductionConfirmationProcessor(models.AbstractModel):
                         ref=production.name,
                     )
                 )
-            result.append((move, line["quantity"]))
+            result.append(
+                (move, self._quantity(backend, line["quantity"], line.get("unit"), move.product_uom))
+            )
         return result
+
+    def _set_component_quantities(self, backend, production):
+        """Components the MES reported take its figures; the others follow the backend's setting.
+
+        ``_set_qty_producing`` has just set every component to the bill of
+        materials' share of the good quantity (backflush). Under "reported
+        only", a component the MES never named is consumed not at all, and
+        marked so, which also keeps Odoo's Done button from picking it.
+        """
+        for move in production.move_raw_ids.filtered(lambda m: m.state not in ("done", "cancel")):
+            if move.mes_reported:
+                move._set_quantity_done(move.mes_consumed_qty)
+            elif backend.mes_component_consumption == "reported":
+                move._set_quantity_done(0)
+            else:
+                continue
+            move.picked = True
 
     def _produced_lots(self, production, names):
         """The lots (or serials) of the order's product with these names, created when new."""
@@ -146,19 +213,26 @@ class MesProductionConfirmationProcessor(models.AbstractModel):
             )
         return lots
 
-    def _record_scrap(self, backend, production, scrap_lines):
-        """Odoo scrap of the finished product, with the reason the MES gave (mapped)."""
+    def _record_scrap(self, backend, production, scrap_lines, unit):
+        """Odoo scrap of the finished product, with the reason the MES gave (mapped).
+
+        Scrapped units were made and found bad on the line: they leave the
+        production location for the scrap location, never the stock, which
+        holds the good quantity only.
+        """
         scraps = self.env["stock.scrap"]
         for line in scrap_lines:
             reason = self.env["integration.mapping"]._lookup(
                 backend, "stock.scrap.reason.tag", line["reason"]
             )
+            uom = production.product_uom_id
             scrap = scraps.create(
                 {
                     "production_id": production.id,
                     "product_id": production.product_id.id,
-                    "product_uom_id": production.product_uom_id.id,
-                    "scrap_qty": line["quantity"],
+                    "product_uom_id": uom.id,
+                    "scrap_qty": self._quantity(backend, line["quantity"], line.get("unit") or unit, uom),
+                    "location_id": production.production_location_id.id,
                     "company_id": production.company_id.id,
                     "lot_id": production.lot_producing_ids[:1].id,
                     "scrap_reason_tag_ids": [(6, 0, reason.ids)],
@@ -170,6 +244,8 @@ class MesProductionConfirmationProcessor(models.AbstractModel):
 
     def _close(self, backend, production):
         """Mark the order done as the MES closed it: short means a backorder, if the backend wants one."""
+        if production.product_uom_id.is_zero(production.qty_producing):
+            return self._close_empty(backend, production)
         short = production.product_uom_id.compare(production.qty_producing, production.product_qty) < 0
         backorder = production.ids if short and backend.mes_create_backorder else []
         try:
@@ -184,6 +260,33 @@ class MesProductionConfirmationProcessor(models.AbstractModel):
             ) from error
         if production.state != "done":
             raise IntegrationBusinessError(self.env._("Order %s could not be marked done.", production.name))
+
+    def _close_empty(self, backend, production):
+        """The MES closed the order with no good quantity: Odoo cannot mark that done.
+
+        As the backend says, the order is cancelled (the components the MES
+        reported used are consumed all the same: they are gone from the
+        floor), or a person decides.
+        """
+        if backend.mes_empty_closure == "exception":
+            raise IntegrationBusinessError(
+                self.env._(
+                    "The MES closed order %(ref)s with nothing produced. Cancel the order (and this "
+                    "message), or have the MES send the quantity it made and retry.",
+                    ref=production.name,
+                )
+            )
+        used = production.move_raw_ids.filtered(
+            lambda m: m.picked and m.state not in ("done", "cancel") and not m.product_uom.is_zero(m.quantity)
+        )
+        used.with_context(skip_mo_check=True)._action_done(cancel_backorder=True)
+        production.action_cancel()
+        production.message_post(
+            body=self.env._(
+                "The MES closed the order with nothing produced: it is cancelled, and the components the "
+                "MES reported used are consumed."
+            )
+        )
 
     def _summary(self, message, payload):
         parts = [

@@ -33,6 +33,15 @@ class MrpProduction(models.Model):
         help="The plant put this order, or a lot it produces, on hold: it cannot be done until released.",
     )
 
+    mes_closing_qty = fields.Float(
+        string="Closed by MES At",
+        digits="Product Unit",
+        copy=False,
+        readonly=True,
+        help="The good quantity the MES counted when it closed the order, while Odoo has received less: "
+        "the order is marked done when the confirmations still on their way bring it there.",
+    )
+
     @api.depends("mes_hold_ids.state", "lot_producing_ids")
     def _compute_mes_on_hold(self):
         for production in self:
@@ -76,11 +85,34 @@ class MrpProduction(models.Model):
                 self._name,
                 reference,
             )
+        if production.state == "draft":
+            raise WaitingError(
+                self.env._(
+                    "%(backend)s sent order %(ref)s, which is still a draft in Odoo: the message waits, and "
+                    "goes on by itself once the order is confirmed.",
+                    backend=backend.display_name,
+                    ref=reference,
+                ),
+                self._name,
+                reference,
+                wait_kind="change",
+                is_over=lambda env: env[self._name].browse(production.id).state != "draft",
+            )
         return production
 
     def action_confirm(self):
+        drafts = self.filtered(lambda p: p.state == "draft")
         result = super().action_confirm()
         self.env["integration.event"]._publish("mrp.production.confirmed", self)
+        for production in drafts:
+            # What the MES sent about the order while it was a draft goes on now.
+            self.env["integration.message"]._wake(
+                self._name,
+                production.name,
+                production.company_id,
+                note=self.env._("order %s confirmed", production.name),
+                kind="change",
+            )
         return result
 
     def action_cancel(self):

@@ -13,3 +13,10 @@ class StockMove(models.Model):
         help="Component quantity the MES reported as used, summed over its confirmations. When set, "
         "it replaces the bill of materials' figure.",
     )
+    mes_reported = fields.Boolean(
+        string="Reported by MES",
+        copy=False,
+        readonly=True,
+        help="The MES named this component in a confirmation: its consumption is the MES's figure, "
+        "never the bill of materials'.",
+    )

@@ -5,3 +5,4 @@ from . import test_mes_webhook
 from . import test_mes_event_config
 from . import test_mes_record_state
 from . import test_mes_journeys
+from . import test_mes_floor

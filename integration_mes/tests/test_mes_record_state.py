@@ -55,7 +55,10 @@ class TestMesRecordState(RecordStateMixin, MesCase):
         workorder = production.workorder_ids
         event = {"order_ref": production.name, "work_center": "WC-ASM", "at": "2030-01-01T08:00:00Z"}
         done = self._receive("mes.operation_event", {**event, "event_id": "OP-1", "action": "finish"})
-        late = self._receive("mes.operation_event", {**event, "event_id": "OP-2", "action": "start"})
+        late = self._receive(
+            "mes.operation_event",
+            {**event, "event_id": "OP-2", "action": "start", "at": "2030-01-01T09:00:00Z"},
+        )
         self.assertEqual((done.state, late.state), ("done", "exception"))
         self.assertEqual(
             {(link.res_model, link.res_id) for link in late.link_ids},

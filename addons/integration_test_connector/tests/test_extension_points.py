@@ -192,3 +192,45 @@ class TestBindingsAndWaiting(EngineCase):
             (message.state, other.state), ("queued", "exception"), "only those that waited for it"
         )
         self.assertIn("Arrived now exists", message.transition_log)
+
+    def _park(self, message, error):
+        """Park ``message`` with ``error`` as a drain does: on a cursor of its own, committed."""
+        self.env.flush_all()
+        with self.env.registry.cursor() as cr:
+            env = self.env(cr=cr, su=True)
+            env["integration.dispatcher"]._settle_failure(message.with_env(env), error, fields.Datetime.now())
+        self.env.invalidate_all()
+        return message.state
+
+    @mute_logger(ENGINE_LOGGER)
+    def test_what_came_while_a_message_was_applied_is_not_missed(self):
+        """The record is committed after the message's snapshot, before it parks: the engine looks again.
+
+        The wake of the record's commit finds the message still being
+        applied; the park then asks once more, and the message goes on.
+        """
+        Binding = self.env["integration.binding"]
+        message, _created = self._ingest({"ref": "W-3", "name": "Overtaken"})
+        Binding._bind(self.backend, self.env["res.partner"].create({"name": "Came"}), "EXT-11")
+        self.assertEqual(message.state, "queued", "the wake saw nothing waiting")
+        self.assertEqual(self._park(message, WaitingError("waits", "res.partner", "EXT-11")), "queued")
+        self.assertIn("came while it was being applied", message.transition_log)
+
+        for happened, state in ((False, "exception"), (True, "queued")):
+            with self.subTest(happened=happened):
+                waiting, _created = self._ingest({"ref": f"W-4-{happened}", "name": "Waits for a change"})
+                change = WaitingError(
+                    "waits for a release",
+                    "res.partner",
+                    "P-1",
+                    wait_kind="change",
+                    is_over=lambda env, h=happened: h,
+                )
+                self.assertEqual(self._park(waiting, change), state)
+
+        nothing, _created = self._ingest({"ref": "W-5", "name": "Waits for nothing yet"})
+        self.assertEqual(
+            self._park(nothing, WaitingError("waits", "res.partner", "EXT-12")),
+            "exception",
+            "what never came is still waited for",
+        )
