@@ -68,6 +68,16 @@ class IntegrationBackend(models.Model):
         tracking=True,
         help="The kind of external system. MES, CMMS and WMS systems run at one plant.",
     )
+    contract_family = fields.Selection(
+        [("standard", "Standard JSON")],
+        required=True,
+        default="standard",
+        tracking=True,
+        help="The family of contracts the system speaks: Add Contracts offers the templates of this "
+        "family. Standard JSON: the connector's own simple contracts; connectors may add others (an "
+        "industry standard, say). Changing it later adds the new family's contracts beside those "
+        "already there, which stay until you retire them.",
+    )
     company_id = fields.Many2one(
         "res.company",
         required=True,
@@ -422,7 +432,7 @@ class IntegrationBackend(models.Model):
         return {"message_id": message.id, "state": message.state, "duplicate": not created}
 
     def action_add_contracts(self):
-        """Add the contracts offered for this kind of system that the backend lacks, as drafts.
+        """Add the contracts offered for this kind of system and family that the backend lacks, as drafts.
 
         Connectors declare their contracts as templates in data
         (``integration.flow.template``); a manager reviews the drafts and
@@ -435,7 +445,9 @@ class IntegrationBackend(models.Model):
             (flow.code, flow.direction, flow.version)
             for flow in self.with_context(active_test=False).flow_ids
         }
-        templates = self.env["integration.flow.template"].search([("system_type", "=", self.system_type)])
+        templates = self.env["integration.flow.template"].search(
+            [("system_type", "=", self.system_type), ("family", "=", self.contract_family)]
+        )
         new = templates.filtered(lambda t: (t.code, t.direction, t.version) not in existing)
         flows = Flow.create([template._flow_values(self) for template in new])
         if flows:

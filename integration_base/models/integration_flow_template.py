@@ -29,14 +29,14 @@ class IntegrationFlowTemplate(models.Model):
 
     A connector ships its contracts as templates (code, version, schema,
     processor, keys, SLA); *Add Contracts* on a backend copies those of its
-    system type that it lacks as drafts, for a manager to review and activate.
+    system type and contract family that it lacks as drafts, for a manager to review and activate.
     So a connector needs no Python to offer its contracts, and a new version
     of a contract is a new template record.
     """
 
     _name = "integration.flow.template"
     _description = "Integration Contract Template"
-    _order = "system_type, code, version desc"
+    _order = "system_type, family, code, version desc"
 
     name = fields.Char(required=True, translate=True, help="The contract as people call it.")
     code = fields.Char(required=True, help="The message type, for example 'mes.production_confirmation'.")
@@ -46,6 +46,14 @@ class IntegrationFlowTemplate(models.Model):
         required=True,
         help="The kind of system that exchanges these messages: Add Contracts offers the template to "
         "backends of this type.",
+    )
+    family = fields.Selection(
+        selection=lambda self: self.env["integration.backend"]._fields["contract_family"].selection,
+        string="Contract Family",
+        required=True,
+        default="standard",
+        help="The family of contracts this template belongs to (the connector's own standard JSON, or "
+        "an industry standard a connector adds): Add Contracts offers it to backends of that family.",
     )
     direction = fields.Selection(
         [("inbound", "Inbound"), ("outbound", "Outbound")],
