@@ -16,6 +16,7 @@
         "data/integration_flow_template_data.xml",
         "data/integration_event_data.xml",
         "data/integration_subscription_data.xml",
+        "data/integration_flow_template_b2mml_data.xml",
         "views/integration_backend_views.xml",
         "views/mes_quality_hold_views.xml",
         "views/mrp_production_views.xml",

@@ -10,3 +10,5 @@ from . import mes_production_confirmation_processor
 from . import mes_operation_event_processor
 from . import mes_downtime_processor
 from . import mes_quality_hold_processor
+from . import mes_b2mml_performance
+from . import mes_b2mml_schedule

@@ -6,3 +6,4 @@ from . import test_mes_event_config
 from . import test_mes_record_state
 from . import test_mes_journeys
 from . import test_mes_floor
+from . import test_mes_b2mml
