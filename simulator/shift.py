@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from queue import Queue
 
+import requests
+
 from . import scenario, seed, summary
 from .mes_side import MesEndpoint
 from .odoo import Odoo, OdooError
@@ -50,6 +52,17 @@ class Settings:
     mes_port: int = 0
     run: str | None = None  # names the run's orders, lots and event ids; new each run by default
     log: object = None  # a callable taking one line of progress, or None
+
+
+def _patiently(call, *args, tries=10, **kwargs):
+    for attempt in range(tries):
+        try:
+            return call(*args, **kwargs)
+        except requests.RequestException:
+            if attempt == tries - 1:
+                raise
+            time.sleep(3)
+    return None
 
 
 def _refusal(body):
@@ -128,13 +141,21 @@ class Player:
             if order.plant_ref:
                 values["name"] = order.plant_ref
             try:
-                production_id = odoo.call("mrp.production", "create", values)
-                odoo.call("mrp.production", "action_confirm", [production_id])
-                [read] = odoo.call("mrp.production", "read", [production_id], fields=["name"])
-            except OdooError as error:
+                self.refs[order.index] = self.release(odoo, values)
+            except (OdooError, requests.RequestException) as error:
                 self.tally.note("planner_errors", f"order {order.index}: {error}")
-                continue
-            self.refs[order.index] = read["name"]
+
+    def release(self, odoo, values):
+        """Create and confirm one order, as a planner does; the name Odoo gave it.
+
+        Each step is tried again while the server cannot answer (it restarts,
+        its database is away), as a person would click again; Odoo's own
+        refusals are not.
+        """
+        production_id = _patiently(odoo.call, "mrp.production", "create", values)
+        _patiently(odoo.call, "mrp.production", "action_confirm", [production_id])
+        [read] = _patiently(odoo.call, "mrp.production", "read", [production_id], fields=["name"])
+        return read["name"]
 
     # --- the floor ----------------------------------------------------------------------
 
