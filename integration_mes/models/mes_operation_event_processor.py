@@ -43,9 +43,15 @@ class MesOperationEventProcessor(models.AbstractModel):
         return workorder
 
     def _check_still_open(self, backend, workorder, at, action):
-        """A closed operation takes only the late events of the time before the MES finished it."""
+        """A closed operation takes only the late events of its own time.
+
+        One the MES finished takes the events from before that finish; one
+        that Odoo finished with its order (the MES's final confirmation came
+        before the operation's own events) takes them all: they are the
+        floor's account of it.
+        """
         finished_at = workorder._mes_finished_at(backend)
-        late_but_in_time = workorder.state == "done" and finished_at and at <= finished_at
+        late_but_in_time = workorder.state == "done" and (not finished_at or at <= finished_at)
         if workorder.state in ("done", "cancel") and not late_but_in_time:
             raise DefinitiveBusinessError(
                 self.env._(

@@ -60,6 +60,9 @@ class MrpWorkorder(models.Model):
                 qty_produced=self.qty_produced or self.qty_producing or self.qty_production,
                 costs_hour=self.workcenter_id.costs_hour,
             )
+        elif finished and self.date_finished != finished:
+            # Closed with its order before the MES's finish came: the floor's time is the finish.
+            values["date_finished"] = finished
         elif started and self.state not in ("progress", "done"):
             values["state"] = "progress"
         if values:

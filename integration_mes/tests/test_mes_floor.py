@@ -7,8 +7,9 @@ controller checks: quantities, stock, time tracked, scrap and states.
 """
 
 import itertools
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from odoo import fields
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
@@ -101,6 +102,22 @@ class TestMesFloor(MesCase):
                 self.assertEqual(workorder.duration, 25)
                 self.assertEqual(workorder.state, "done")
                 self.assertEqual(production.qty_producing, 0, "finishing an operation produces nothing")
+
+    def test_operation_events_after_the_final_confirmation_still_count(self):
+        """The final confirmation overtook the operation's finish: Odoo closed it, the floor's time wins."""
+        started = fields.Datetime.now().replace(microsecond=0) - timedelta(minutes=40)
+        finished = started + timedelta(minutes=30)
+        production = self._order(quantity=2)
+        self._operation(production, "start", started.isoformat() + "Z")
+        self.assertEqual(self._confirm(production, 2, final=True).state, "done")
+        workorder = production.workorder_ids
+        self.assertEqual(
+            (production.state, workorder.state), ("done", "done"), "Odoo finished it with the order"
+        )
+        finish = self._operation(production, "finish", finished.isoformat() + "Z")
+        self.assertEqual(finish.state, "done", finish.error_message)
+        self.assertEqual(self._time_lines(workorder), [(started, finished)])
+        self.assertEqual((workorder.duration, workorder.date_finished), (30, finished))
 
     def test_a_paused_operation_has_no_open_time_line(self):
         production = self._order(quantity=2)
