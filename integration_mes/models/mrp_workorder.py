@@ -42,10 +42,10 @@ class MrpWorkorder(models.Model):
         Productivity.search([("workorder_id", "=", self.id), ("mes_backend_id", "=", backend.id)]).unlink()
         tracked = self.duration
         for start, end, operator in events._intervals():
-            values = self._prepare_timeline_vals(tracked, start, end)
-            values["mes_backend_id"] = backend.id
-            values["description"] = self.env._("MES: %s", operator or backend.display_name)
-            Productivity.create(values)
+            line = self._prepare_timeline_vals(tracked, start, end)
+            line["mes_backend_id"] = backend.id
+            line["description"] = self.env._("MES: %s", operator or backend.display_name)
+            Productivity.create(line)
             if end:
                 tracked += (end - start).total_seconds() / 60
         started = min(events.filtered(lambda e: e.action in ("start", "resume")).mapped("at"), default=False)
