@@ -30,6 +30,9 @@ recovers messages. Its rules:
   due a few seconds after it, and while a drain works a watchdog is always
   scheduled a few seconds ahead, so that a killed worker's messages move
   again within seconds; the sweep cron catches anything else every minute.
+  A killed drain's job keeps its place in the job runner until queue_job
+  finds it dead, which can take a minute: every drain gives such places
+  back when it looks for orphans and when it ends.
   A drain found waiting when messages are stored may start before they are
   committed and miss them, so after the commit a drain still waiting is
   looked for again (and one enqueued when none is).
@@ -80,6 +83,23 @@ JOB_BUDGET_SECONDS = 60
 WATCHDOG_SECONDS = 10
 # How often a long drain looks for messages whose claimer died.
 ORPHAN_CHECK_SECONDS = 5
+
+# A started job older than this whose queue_job lock nobody holds ran in a process that died
+# (queue_job takes the lock a few milliseconds after committing the start).
+DEAD_JOB_GRACE_SECONDS = 2
+# The engine's jobs that died in their process go back to pending: the runner hears of it
+# (queue_job's trigger notifies it) and frees their places at once.
+RELEASE_DEAD_JOBS_QUERY = """
+    UPDATE queue_job
+       SET state = 'pending', retry = COALESCE(retry, 0) + 1
+     WHERE state = 'started'
+       AND (channel = 'root.integration' OR channel LIKE 'root.integration.%%')
+       AND date_started < %(started_before)s
+       AND (id IN (SELECT l.queue_job_id FROM queue_job_lock l
+                    WHERE l.queue_job_id = queue_job.id FOR NO KEY UPDATE SKIP LOCKED)
+            OR NOT EXISTS (SELECT 1 FROM queue_job_lock l WHERE l.queue_job_id = queue_job.id))
+ RETURNING id
+"""
 
 # Message ``m`` has no unsettled message of its ordering key before it: it may go.
 HEAD_OF_ITS_KEY = """(m.ordering_key IS NULL OR NOT EXISTS (
@@ -305,6 +325,7 @@ class IntegrationDispatcher(models.AbstractModel):
                 watchdog = time.monotonic() >= next_watchdog
                 message = self._claim(env, backend, skip, watchdog=watchdog)
                 if message is None:
+                    self._release_dead_jobs(cr)
                     break
                 if watchdog:
                     next_watchdog = time.monotonic() + WATCHDOG_SECONDS / 2
@@ -645,6 +666,26 @@ class IntegrationDispatcher(models.AbstractModel):
         cr.execute("SELECT pg_advisory_unlock(%s, %s)", (CLAIM_LOCK_CLASS, message_id))
         cr.rollback()
 
+    @staticmethod
+    def _release_dead_jobs(cr):
+        """Give back the job runner's places that the engine's jobs killed with their process hold.
+
+        queue_job counts a job as running until it finds it dead, which it
+        looks for only when something wakes its runner and only for jobs
+        enqueued more than ten seconds ago; a runner whose places are all
+        held by dead jobs asks for no wake-up at all. Two crashes in a row
+        then stopped every backend for up to a minute. A drain job is safe to
+        run again (claims decide what it takes), so the engine puts its dead
+        jobs back to pending as soon as it sees them, and commits.
+        """
+        started_before = fields.Datetime.now() - timedelta(seconds=DEAD_JOB_GRACE_SECONDS)
+        cr.execute(RELEASE_DEAD_JOBS_QUERY, {"started_before": started_before})
+        released = [job_id for (job_id,) in cr.fetchall()]
+        commit(cr)
+        if released:
+            _logger.warning("jobs %s died with their process: pending again", released)
+        return released
+
     def _recover_orphans(self, env, backends=None):
         """Send back to the queue the ``processing`` messages whose claimer is gone.
 
@@ -652,9 +693,11 @@ class IntegrationDispatcher(models.AbstractModel):
         taken, the process that held it died (a kill, a crash, a time limit).
         Its attempt counts: a message that kills its worker every time ends
         ``dead``. An outbound message may have been sent before the crash: it
-        is sent again with the same ``webhook-id``. Returns how many moved.
+        is sent again with the same ``webhook-id``. The dead process's job is
+        given back to the runner too. Returns how many messages moved.
         """
         cr = env.cr
+        self._release_dead_jobs(cr)
         domain = [("state", "=", "processing")]
         if backends is not None:
             domain.append(("backend_id", "in", backends.ids))

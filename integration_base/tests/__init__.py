@@ -12,3 +12,4 @@ from . import test_ui_conventions
 from . import test_transport_poll
 from . import test_transport_folders
 from . import test_transport_brokers
+from . import test_dead_jobs
