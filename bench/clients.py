@@ -10,11 +10,12 @@ import json
 import statistics
 import time
 import xml.etree.ElementTree as ET
-from datetime import UTC, datetime
 
 import requests
 from loadgen import Call, send
 from standardwebhooks.webhooks import Webhook
+
+from simulator.webhooks import signed_headers
 
 JSON = {"Content-Type": "application/json"}
 
@@ -90,14 +91,7 @@ class SignedPoster:
 
     def call(self, message_id, payload, batch=False, items=1):
         body = json.dumps(payload)
-        sent_at = datetime.now(tz=UTC)
-        headers = {
-            **JSON,
-            **database_header(self.database),
-            "webhook-id": message_id,
-            "webhook-timestamp": str(int(sent_at.timestamp())),
-            "webhook-signature": self.signer.sign(message_id, sent_at, body),
-        }
+        headers = signed_headers(self.signer, message_id, body, self.database)
         return Call(
             "POST",
             self.base + ("/batch" if batch else ""),

@@ -1,11 +1,12 @@
-"""A plant system's call to the suite's webhooks, signed as Standard Webhooks says."""
+"""A plant system's call to the suite's webhooks, signed as the simulated plant signs."""
 
 import json
 import uuid
-from datetime import UTC, datetime
 
 import requests
 from standardwebhooks.webhooks import Webhook
+
+from simulator.webhooks import signed_headers
 
 
 def signed_post(server_url, backend_code, flow_code, payload, secret, webhook_id=None):
@@ -16,15 +17,9 @@ def signed_post(server_url, backend_code, flow_code, payload, secret, webhook_id
     """
     body = json.dumps(payload)
     webhook_id = webhook_id or f"msg_{uuid.uuid4().hex}"
-    sent_at = datetime.now(tz=UTC)
     return requests.post(
         f"{server_url}/integration/v1/{backend_code}/{flow_code}",
         data=body,
-        headers={
-            "Content-Type": "application/json",
-            "webhook-id": webhook_id,
-            "webhook-timestamp": str(int(sent_at.timestamp())),
-            "webhook-signature": Webhook(secret).sign(webhook_id, sent_at, body),
-        },
+        headers=signed_headers(Webhook(secret), webhook_id, body),
         timeout=60,
     )

@@ -10,12 +10,7 @@ exactly the two bad events in exception, quantities and time as sent.
 """
 
 import os
-import sys
 import uuid
-from pathlib import Path
-
-# The simulator is a package at the repository's root, which pytest does not put on the path.
-sys.path.insert(0, str(Path(__file__).parents[1]))
 
 from simulator.scenario import Counts
 from simulator.shift import Settings, play
