@@ -10,6 +10,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from backends import connect_backend
 from signed import signed_post
 from test_engine import wait_for_state
 
@@ -67,34 +68,23 @@ class Plant:
         [self.dozen] = odoo.execute(
             "uom.uom", "search", [["name", "=", "Dozens"]], limit=1, context={"active_test": False}
         )
-        self.backend = create(
-            "integration.backend",
+        self.backend = connect_backend(
+            odoo,
+            self.code,
+            "mes",
+            warehouse["id"],
+            SECRET,
             name=f"Floor {self.code}",
-            code=self.code,
-            system_type="mes",
-            warehouse_id=warehouse["id"],
+            mappings=(
+                ("GBX", "product.product", self.gearbox),
+                ("SH", "product.product", self.shaft),
+                ("HS", "product.product", self.housing),
+                ("WC", "mrp.workcenter", self.workcenter),
+                ("SCR", "stock.scrap.reason.tag", self.damaged),
+                ("BRK", "mrp.workcenter.productivity.loss", self.breakdown),
+                ("DZ", "uom.uom", self.dozen),
+            ),
         )
-        create("integration.credential", backend_id=self.backend, kind="hmac", secret=SECRET)
-        odoo.execute("integration.backend", "action_activate", [self.backend])
-        odoo.execute("integration.backend", "action_add_contracts", [self.backend])
-        flows = odoo.execute("integration.flow", "search", [["backend_id", "=", self.backend]])
-        odoo.execute("integration.flow", "write", flows, {"retry_backoff_seconds": 0})
-        odoo.execute("integration.flow", "action_activate", flows)
-        for external_code, model, res_id in (
-            ("GBX", "product.product", self.gearbox),
-            ("SH", "product.product", self.shaft),
-            ("HS", "product.product", self.housing),
-            ("WC", "mrp.workcenter", self.workcenter),
-            ("SCR", "stock.scrap.reason.tag", self.damaged),
-            ("BRK", "mrp.workcenter.productivity.loss", self.breakdown),
-            ("DZ", "uom.uom", self.dozen),
-        ):
-            create(
-                "integration.mapping",
-                backend_id=self.backend,
-                external_code=external_code,
-                record_ref=f"{model},{res_id}",
-            )
 
     def create(self, model, **values):
         return self.odoo.execute(model, "create", values)

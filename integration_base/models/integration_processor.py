@@ -87,3 +87,31 @@ class IntegrationProcessor(models.AbstractModel):
                 )
             ) from error
         return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+
+    @staticmethod
+    def _format_datetime(moment):
+        """An Odoo date and time (UTC without time zone) as ISO 8601 with its offset, for a payload."""
+        return moment.replace(tzinfo=UTC).isoformat() if moment else None
+
+    def _quantity_in(self, backend, quantity, unit_code, uom):
+        """``quantity`` counted in the system's unit ``unit_code`` (mapped to a unit), in Odoo's ``uom``.
+
+        No unit means ``uom`` itself. An unmapped unit waits for its mapping;
+        a unit of another kind (kilograms for pieces) is refused in words.
+        """
+        if not unit_code:
+            return quantity
+        unit = self.env["integration.mapping"]._lookup(backend, "uom.uom", unit_code)
+        if unit == uom:
+            return quantity
+        if not unit._has_common_reference(uom):
+            raise IntegrationBusinessError(
+                self.env._(
+                    "%(backend)s counts in %(unit)s (%(code)s), which cannot be converted to %(uom)s.",
+                    backend=backend.display_name,
+                    unit=unit.name,
+                    code=unit_code,
+                    uom=uom.name,
+                )
+            )
+        return unit._compute_quantity(quantity, uom, round=False)

@@ -104,7 +104,9 @@ class MesB2mmlPerformanceProcessor(models.AbstractModel):
         production = self.env["mrp.production"]._mes_find(backend, confirmation["order_ref"])
         uom = production.product_uom_id
         Confirmation = self.env["integration.processor.mes.production_confirmation"]
-        total = Confirmation._quantity(backend, confirmation["cumulative_qty"], confirmation.get("unit"), uom)
+        total = Confirmation._quantity_in(
+            backend, confirmation["cumulative_qty"], confirmation.get("unit"), uom
+        )
         if uom.compare(total, production.qty_producing) < 0:
             reason = self.env._(
                 "The MES restates order %(ref)s at %(total)s %(uom)s produced, less than the %(qty)s Odoo "

@@ -40,7 +40,7 @@ class MesProductionConfirmationProcessor(models.AbstractModel):
         self._check_takes_confirmations(production)
         uom = production.product_uom_id
         unit = payload.get("unit")
-        produced = self._quantity(backend, payload["produced_qty"], unit, uom)
+        produced = self._quantity_in(backend, payload["produced_qty"], unit, uom)
         total = production.qty_producing + produced
         if uom.compare(total, production.product_qty) > 0 and not backend.mes_allow_overproduction:
             raise IntegrationBusinessError(
@@ -57,7 +57,7 @@ class MesProductionConfirmationProcessor(models.AbstractModel):
         closing_qty = production.mes_closing_qty
         if payload["final"]:
             counted = payload.get("cumulative_qty")
-            closing_qty = total if counted is None else self._quantity(backend, counted, unit, uom)
+            closing_qty = total if counted is None else self._quantity_in(backend, counted, unit, uom)
         closes = bool(closing_qty or payload["final"]) and uom.compare(total, closing_qty) >= 0
         if closes and production.mes_on_hold:
             hold = production._mes_holds()[:1]
@@ -115,28 +115,6 @@ class MesProductionConfirmationProcessor(models.AbstractModel):
             )
         )
 
-    def _quantity(self, backend, quantity, unit_code, uom):
-        """``quantity`` counted in the MES's unit ``unit_code`` (mapped), in Odoo's ``uom``.
-
-        No unit means the order's own. An unmapped unit waits for its mapping;
-        a unit of another kind (kilograms for pieces) is refused in words.
-        """
-        if not unit_code:
-            return quantity
-        unit = self.env["integration.mapping"]._lookup(backend, "uom.uom", unit_code)
-        if unit == uom:
-            return quantity
-        if not unit._has_common_reference(uom):
-            raise IntegrationBusinessError(
-                self.env._(
-                    "The MES counts in %(unit)s (%(code)s), which cannot be converted to %(uom)s.",
-                    unit=unit.name,
-                    code=unit_code,
-                    uom=uom.name,
-                )
-            )
-        return unit._compute_quantity(quantity, uom, round=False)
-
     def _consumed_moves(self, backend, production, consumption):
         """``(component move, quantity)`` of each reported component; unknown ones are refused."""
         result = []
@@ -154,7 +132,7 @@ class MesProductionConfirmationProcessor(models.AbstractModel):
                     )
                 )
             result.append(
-                (move, self._quantity(backend, line["quantity"], line.get("unit"), move.product_uom))
+                (move, self._quantity_in(backend, line["quantity"], line.get("unit"), move.product_uom))
             )
         return result
 
@@ -231,7 +209,7 @@ class MesProductionConfirmationProcessor(models.AbstractModel):
                     "production_id": production.id,
                     "product_id": production.product_id.id,
                     "product_uom_id": uom.id,
-                    "scrap_qty": self._quantity(backend, line["quantity"], line.get("unit") or unit, uom),
+                    "scrap_qty": self._quantity_in(backend, line["quantity"], line.get("unit") or unit, uom),
                     "location_id": production.production_location_id.id,
                     "company_id": production.company_id.id,
                     "lot_id": production.lot_producing_ids[:1].id,

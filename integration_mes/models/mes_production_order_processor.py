@@ -1,6 +1,4 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from datetime import UTC
-
 from odoo import models
 
 ACTIONS = {
@@ -31,8 +29,8 @@ class MesProductionOrderProcessor(models.AbstractModel):
             "product": Mapping._external_code(backend, production.product_id),
             "quantity": production.product_qty,
             "unit": self._unit_code(backend, production.product_uom_id),
-            "planned_start": _iso(production.date_start),
-            "planned_end": _iso(production.date_finished),
+            "planned_start": self._format_datetime(production.date_start),
+            "planned_end": self._format_datetime(production.date_finished),
             "tracking": production.product_id.tracking,
             "components": [
                 {
@@ -56,7 +54,3 @@ class MesProductionOrderProcessor(models.AbstractModel):
 
     def _unit_code(self, backend, uom):
         return self.env["integration.mapping"]._external_code(backend, uom, default=uom.name)
-
-
-def _iso(moment):
-    return moment.replace(tzinfo=UTC).isoformat() if moment else None
