@@ -107,3 +107,30 @@ class TestCmmsWorkOrder(CmmsCase):
         self.assertEqual(
             self.Message.search_count(outbound), 2, "a request the CMMS sent is not sent back to it"
         )
+
+    def test_the_next_preventive_request_odoo_generates_goes_to_the_cmms(self):
+        Request = self.env["maintenance.request"]
+        monthly = Request.create(
+            {
+                "name": "Monthly lubrication",
+                "equipment_id": self.press.id,
+                "maintenance_type": "preventive",
+                "recurring_maintenance": True,
+                "repeat_interval": 1,
+                "repeat_unit": "month",
+                "repeat_type": "forever",
+                "schedule_date": next_monday_at(6),
+            }
+        )
+        monthly.stage_id = self.env.ref("maintenance.stage_3")
+        [following] = Request.search([("name", "=", "Monthly lubrication"), ("id", "!=", monthly.id)])
+        self.assertEqual(following.schedule_date.month, (next_monday_at(6).month % 12) + 1)
+        [sent] = self.Message.search(
+            [
+                ("flow_code", "=", "cmms.work_order"),
+                ("link_ids.res_id", "=", following.id),
+                ("link_ids.res_model", "=", "maintenance.request"),
+            ]
+        )
+        self.assertEqual(json.loads(sent.payload)["work_order_id"], f"odoo-{following.id}")
+        self.assertEqual(sent.backend_id, self.cmms)
