@@ -16,13 +16,24 @@ from .scenario import Counts
 from .shift import Settings, play
 
 # The options that are fields of ``Counts`` under the same name.
-COUNT_OPTIONS = ("orders", "retries", "concurrent", "out_of_order", "mes_first", "downtimes", "holds", "bad")
+COUNT_OPTIONS = (
+    "orders",
+    "retries",
+    "concurrent",
+    "out_of_order",
+    "mes_first",
+    "downtimes",
+    "holds",
+    "bad",
+    "breakdowns",
+    "windows",
+)
 
 
 def arguments(argv):
     parser = argparse.ArgumentParser(
         prog="setup/simulate",
-        description="Play a plant's shift (an MES) against a running Odoo with the integration suite.",
+        description="Play a plant's shift (its MES and CMMS) against a running Odoo with the suite.",
     )
     server = parser.add_argument_group("the server")
     server.add_argument(
@@ -34,6 +45,10 @@ def arguments(argv):
     server.add_argument("--backend", default="plant-a-mes", help="MES backend code (default: %(default)s)")
     server.add_argument(
         "--create-backend", action="store_true", help="make the backend (on a plant of its own) when missing"
+    )
+    server.add_argument(
+        "--cmms-backend",
+        help="the plant's CMMS backend code (default: plant-a-cmms, or <backend>-cmms with --create-backend)",
     )
     shift = parser.add_argument_group("the shift")
     shift.add_argument("--orders", type=int, default=50, help="manufacturing orders (default: %(default)s)")
@@ -52,6 +67,10 @@ def arguments(argv):
     shift.add_argument("--holds", type=int, help="orders put on quality hold (default: 1 in 15)")
     shift.add_argument(
         "--bad", type=int, default=0, help="deliberately bad events (unknown codes; default 0)"
+    )
+    shift.add_argument("--breakdowns", type=int, help="machines the CMMS reports down (default: 1 in 15)")
+    shift.add_argument(
+        "--windows", type=int, help="maintenance windows the CMMS approves after the shift (default: 1 in 15)"
     )
     run = parser.add_argument_group("the run")
     run.add_argument("--settle-timeout", type=float, default=300, help="seconds to wait for Odoo to settle")
@@ -76,6 +95,7 @@ def main(argv=None):
         password=args.password,
         backend=args.backend,
         create_backend=args.create_backend,
+        cmms_backend=args.cmms_backend,
         counts=Counts(**{name: getattr(args, name) for name in COUNT_OPTIONS}),
         seed=args.seed,
         shift_minutes=args.shift_minutes,

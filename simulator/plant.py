@@ -1,6 +1,6 @@
-"""The simulated plant: what it makes, on which machines, and the codes its MES uses.
+"""The simulated plant: what it makes, on which machines, and the codes its MES and CMMS use.
 
-Everything here is the MES's vocabulary. ``seed`` gives each code an Odoo
+Everything here is the plant's vocabulary. ``seed`` gives each code an Odoo
 record and a mapping on the backend, so that Odoo understands the plant;
 the scenario only ever speaks in these codes.
 """
@@ -63,6 +63,13 @@ PRODUCTS = (
         "SIM-SEAL",
     ),
 )
+
+# The machines the plant's CMMS looks after, and the work centre each one serves.
+EQUIPMENT = {
+    "SIM-EQ-ROBOT": ("Simulated assembly robot", "SIM-ASSY"),
+    "SIM-EQ-SPINDLE": ("Simulated CNC spindle", "SIM-CNC"),
+    "SIM-EQ-SEALER": ("Simulated carton sealer", "SIM-PACK"),
+}
 
 SCRAP_REASONS = {"DMG": "Simulated: damaged", "DIM": "Simulated: out of tolerance"}
 STOP_REASONS = {"BRKDWN": "Simulated breakdown"}

@@ -18,6 +18,8 @@ OPERATION = "mes.operation_event"
 CONFIRMATION = "mes.production_confirmation"
 DOWNTIME = "mes.downtime"
 HOLD = "mes.quality_hold"
+BREAKDOWN = "cmms.breakdown"
+WINDOW = "cmms.maintenance_window"
 
 # Share of the shift in which orders run; the rest lets the last ones close and settle.
 FIRST_START = 0.06
@@ -33,7 +35,7 @@ class Floor:
 
 @dataclass
 class Event:
-    """One message of the MES: its contract, payload and the moment it is sent."""
+    """One message of the plant (its MES, or its CMMS): its contract, payload and the moment it is sent."""
 
     send_at: float
     flow: str
@@ -46,6 +48,7 @@ class Event:
     moved: bool = False  # sent out of order (its send_at swapped with a neighbour's)
     expected_missing: str | None = None  # a bad event: the unknown code Odoo should wait for
     body: bytes | None = None  # the bytes of its first sending: a re-send carries them again
+    system: str = "mes"  # the plant system that sends it: "mes" or "cmms"
 
 
 @dataclass
@@ -104,6 +107,28 @@ class Hold:
 
 
 @dataclass
+class Breakdown:
+    """A machine the CMMS reports down and back up; its end may reach Odoo before its start."""
+
+    breakdown_id: str
+    equipment: str
+    start: float
+    end: float
+    reversed: bool = False
+
+
+@dataclass
+class Window:
+    """Planned maintenance after the shift, as the CMMS's last report of it says."""
+
+    window_id: str
+    equipment: str
+    start: float
+    end: float
+    state: str = "approved"  # or "cancelled"
+
+
+@dataclass
 class Plan:
     run: str
     seed: int
@@ -112,6 +137,8 @@ class Plan:
     downtimes: list
     holds: list
     events: list  # Events and Resends, in the order they are due
+    breakdowns: list = field(default_factory=list)
+    windows: list = field(default_factory=list)
 
     def inbound_events(self):
         return [event for event in self.events if isinstance(event, Event)]
@@ -129,6 +156,8 @@ class Counts:
     downtimes: int | None = None
     holds: int | None = None
     bad: int = 0
+    breakdowns: int | None = None
+    windows: int | None = None
 
     def resolved(self):
         """The counts with their defaults: about one order in ten or fifteen gets each trouble."""
@@ -143,6 +172,8 @@ class Counts:
             downtimes=share if self.downtimes is None else self.downtimes,
             holds=share if self.holds is None else self.holds,
             bad=self.bad,
+            breakdowns=share if self.breakdowns is None else self.breakdowns,
+            windows=share if self.windows is None else self.windows,
         )
 
 
@@ -168,6 +199,8 @@ class _Builder:
         self.events = []
         self.downtimes = []
         self.holds = []
+        self.breakdowns = []
+        self.windows = []
         self._serial = defaultdict(int)
 
     def key(self, prefix):
@@ -392,6 +425,65 @@ class _Builder:
         first.send_at, second.send_at = second.send_at, first.send_at
         first.moved = second.moved = True
 
+    # --- the CMMS ---------------------------------------------------------------------
+
+    def breakdown(self):
+        """A machine down for a few minutes; one in three of their ends overtakes its start on the way."""
+        rng = self.rng
+        breakdown_id = f"SIM-{self.run}-B{len(self.breakdowns) + 1}"
+        equipment = rng.choice(sorted(plant.EQUIPMENT))
+        start = moment(rng.uniform(0.15, 0.7) * self.shift)
+        end = moment(start + rng.uniform(1, 4))
+        reversed_ = rng.random() < 1 / 3
+        self.breakdowns.append(Breakdown(breakdown_id, equipment, start, end, reversed_))
+        base = {"breakdown_id": breakdown_id, "equipment": equipment}
+        lane = f"breakdown-{breakdown_id}"
+        down = self.add(
+            None,
+            start + 0.02,
+            BREAKDOWN,
+            "breakdown_start",
+            {
+                **base,
+                "start": Floor(start),
+                "expected_end": Floor(start + 3),
+                "reason": f"{breakdown_id}: simulated breakdown",
+                "failure": {"problem": "VIB", "cause": "3.4"},
+            },
+            lane=lane,
+            system="cmms",
+        )
+        up = self.add(
+            None, end, BREAKDOWN, "breakdown_end", {**base, "end": Floor(end)}, lane=lane, system="cmms"
+        )
+        if reversed_:
+            down.send_at = moment(end + 0.1)
+            down.moved = up.moved = True
+
+    def window(self):
+        """Maintenance approved for after the shift; one in three is moved later, one in four called off."""
+        rng = self.rng
+        window_id = f"SIM-{self.run}-W{len(self.windows) + 1}"
+        equipment = rng.choice(sorted(plant.EQUIPMENT))
+        start = moment(self.shift + 30 + 120 * len(self.windows))
+        end = moment(start + rng.choice((60, 90, 120)))
+        base = {"window_id": window_id, "equipment": equipment, "title": "Simulated planned maintenance"}
+        lane = f"window-{window_id}"
+        sent_at = rng.uniform(0.1, 0.6) * self.shift
+        report = {**base, "start": Floor(start), "end": Floor(end), "status": "approved"}
+        self.add(None, sent_at, WINDOW, "window", report, lane=lane, system="cmms")
+        window = Window(window_id, equipment, start, end)
+        change = rng.random()
+        if change < 1 / 4:
+            window.state = "cancelled"
+            cancelled = {**report, "status": "cancelled"}
+            self.add(None, sent_at + 5, WINDOW, "window_cancelled", cancelled, lane=lane, system="cmms")
+        elif change < 1 / 4 + 1 / 3:
+            window.start, window.end = moment(start + 30), moment(end + 30)
+            moved = {**report, "start": Floor(window.start), "end": Floor(window.end)}
+            self.add(None, sent_at + 5, WINDOW, "window_moved", moved, lane=lane, system="cmms")
+        self.windows.append(window)
+
     # --- the whole plan -------------------------------------------------------------
 
     def bad_downtimes(self):
@@ -422,9 +514,23 @@ class _Builder:
         for order in orders:
             self.order_events(order)
         self.bad_downtimes()
+        for _ in range(self.counts.breakdowns):
+            self.breakdown()
+        for _ in range(self.counts.windows):
+            self.window()
         everything = self.events + self.resends()
         everything.sort(key=lambda item: item.send_at)  # stable: same-moment events keep their order
-        return Plan(self.run, None, self.shift, orders, self.downtimes, self.holds, everything)
+        return Plan(
+            self.run,
+            None,
+            self.shift,
+            orders,
+            self.downtimes,
+            self.holds,
+            everything,
+            self.breakdowns,
+            self.windows,
+        )
 
 
 def make_plan(run, seed=1, shift_minutes=60.0, counts=None):

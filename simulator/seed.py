@@ -21,6 +21,10 @@ MES_CONTRACTS = (
     "mes.quality_hold",
 )
 
+# What the simulated CMMS sends (the simulator plays no CMMS endpoint: Odoo's outbound CMMS
+# contracts are not put in force by it).
+CMMS_CONTRACTS = ("cmms.breakdown", "cmms.maintenance_window")
+
 
 @dataclass
 class Seeded:
@@ -36,6 +40,8 @@ class Seeded:
     products: dict = field(default_factory=dict)  # MES code -> product.product id
     boms: dict = field(default_factory=dict)  # finished product code -> mrp.bom id
     work_centres: dict = field(default_factory=dict)  # MES code -> mrp.workcenter id
+    cmms_backend_id: int | None = None
+    equipment: dict = field(default_factory=dict)  # CMMS code -> maintenance.equipment id
 
 
 def seed(odoo, backend_code, create_backend, secret, outbound_url, plan):
@@ -68,7 +74,31 @@ def restore_url(odoo, seeded):
     )
 
 
-def _backend(odoo, code, create):
+def seed_cmms(odoo, seeded, code, create_backend, secret):
+    """The plant's CMMS backend, its inbound contracts in force, and its equipment on the work centres."""
+    backend = _backend(odoo, code, create_backend, "cmms", seeded.warehouse_id)
+    if backend["warehouse_id"][0] != seeded.warehouse_id:
+        raise OdooError(f"backend '{code}' is the CMMS of another plant than the MES '{seeded.backend_code}'")
+    seeded.cmms_backend_id = backend["id"]
+    _signing_key(odoo, backend["id"], secret)
+    _contracts_in_force(odoo, backend["id"], CMMS_CONTRACTS)
+    for equipment_code, (name, work_centre) in plant.EQUIPMENT.items():
+        equipment = odoo.ensure(
+            "maintenance.equipment",
+            [["serial_no", "=", equipment_code], ["company_id", "in", [seeded.company_id, False]]],
+            {"name": name, "serial_no": equipment_code, "warehouse_id": seeded.warehouse_id},
+        )
+        odoo.call(
+            "maintenance.equipment",
+            "write",
+            [equipment],
+            {"workcenter_ids": [(6, 0, [seeded.work_centres[work_centre]])]},
+        )
+        seeded.equipment[equipment_code] = equipment
+        _mapping(odoo, backend["id"], "maintenance.equipment", equipment_code, equipment)
+
+
+def _backend(odoo, code, create, system_type="mes", warehouse_id=None):
     fields = ["company_id", "warehouse_id", "outbound_url", "state", "system_type"]
     found = odoo.search_read("integration.backend", [["code", "=", code]], fields)
     if not found and not create:
@@ -80,17 +110,19 @@ def _backend(odoo, code, create):
             "integration.backend",
             "create",
             {
-                "name": f"Simulated MES ({code})",
+                "name": f"Simulated {system_type.upper()} ({code})",
                 "code": code,
-                "system_type": "mes",
-                "warehouse_id": _own_warehouse(odoo, code),
+                "system_type": system_type,
+                "warehouse_id": warehouse_id or _own_warehouse(odoo, code),
             },
         )
         odoo.call("integration.backend", "action_activate", [backend_id])
         found = odoo.search_read("integration.backend", [["id", "=", backend_id]], fields)
     backend = found[0]
-    if backend["system_type"] != "mes" or not backend["warehouse_id"]:
-        raise OdooError(f"backend '{code}' is not an MES backend of a plant: the simulator plays an MES")
+    if backend["system_type"] != system_type or not backend["warehouse_id"]:
+        raise OdooError(
+            f"backend '{code}' is not an {system_type.upper()} backend of a plant: the simulator plays one"
+        )
     if backend["state"] != "active":
         odoo.call("integration.backend", "action_activate", [backend["id"]])
     return backend
@@ -121,17 +153,17 @@ def _signing_key(odoo, backend_id, secret):
         )
 
 
-def _contracts_in_force(odoo, backend_id):
-    """The five MES contracts active on the backend (added from their templates when missing)."""
+def _contracts_in_force(odoo, backend_id, contracts=MES_CONTRACTS):
+    """The ``contracts`` active on the backend (added from their templates when missing)."""
 
     def flows():
         return odoo.search_read(
             "integration.flow",
-            [["backend_id", "=", backend_id], ["code", "in", list(MES_CONTRACTS)]],
+            [["backend_id", "=", backend_id], ["code", "in", list(contracts)]],
             ["code", "state"],
         )
 
-    if {flow["code"] for flow in flows()} != set(MES_CONTRACTS):
+    if {flow["code"] for flow in flows()} != set(contracts):
         odoo.call("integration.backend", "action_add_contracts", [backend_id])
     drafts = [flow["id"] for flow in flows() if flow["state"] == "draft"]
     if drafts:

@@ -41,6 +41,9 @@ class Settings:
     password: str = "admin"
     backend: str = "plant-a-mes"
     create_backend: bool = False
+    # The CMMS backend of the plant (breakdowns, maintenance windows); by default the demo's
+    # plant-a-cmms, or <backend>-cmms beside a backend the simulator makes.
+    cmms_backend: str | None = None
     counts: scenario.Counts = field(default_factory=scenario.Counts)
     seed: int = 1
     shift_minutes: float = 60.0
@@ -102,12 +105,12 @@ class Tally:
 
 
 class Player:
-    def __init__(self, settings, plan, seeded, mes, client, say):
+    def __init__(self, settings, plan, seeded, mes, clients, say):
         self.settings = settings
         self.plan = plan
         self.seeded = seeded
         self.mes = mes
-        self.client = client
+        self.clients = clients  # the signed client of each plant system ("mes", "cmms")
         self.say = say
         self.tally = Tally()
         self.refs = {}  # order index -> its reference in Odoo
@@ -187,7 +190,9 @@ class Player:
             event = item.original
             if event.body is None:
                 return  # its lane was abandoned before the event itself went out
-            self.tally.answered(event, self.client.post(event.flow, event.key, event.body), again=True)
+            self.tally.answered(
+                event, self.clients[event.system].post(event.flow, event.key, event.body), again=True
+            )
             with self.tally._lock:
                 self.tally.resent += 1
             return
@@ -198,11 +203,12 @@ class Player:
         event.body = encode(payload)
         with self.tally._lock:
             self.tally.kinds[event.kind] += 1
+        client = self.clients[event.system]
         if event.resend == "concurrent":
             answers = [None, None]
 
             def post(slot):
-                answers[slot] = self.client.post(event.flow, event.key, event.body)
+                answers[slot] = client.post(event.flow, event.key, event.body)
 
             twins = [threading.Thread(target=post, args=(slot,)) for slot in (0, 1)]
             for twin in twins:
@@ -216,7 +222,7 @@ class Player:
                 if 202 not in (answers[0].status, answers[1].status):
                     self.tally.problems.append(f"{event.key}: sent twice at once, neither stored it (202)")
             return
-        self.tally.answered(event, self.client.post(event.flow, event.key, event.body), again=False)
+        self.tally.answered(event, client.post(event.flow, event.key, event.body), again=False)
 
     def sender(self, queue):
         while (item := queue.get()) is not None:
@@ -275,7 +281,7 @@ class Player:
             thread.join()
 
 
-def wait_settled(odoo, backend_id, after_id, timeout, say):
+def wait_settled(odoo, backend_ids, after_id, timeout, say):
     """Seconds until no message of the run is on its way, or None after ``timeout``.
 
     On its way: received, queued, processing or failed, except a message held
@@ -286,7 +292,7 @@ def wait_settled(odoo, backend_id, after_id, timeout, say):
     """
     start = time.monotonic()
     domain = [
-        ["backend_id", "=", backend_id],
+        ["backend_id", "in", backend_ids],
         ["id", ">", after_id],
         ["state", "in", ["received", "queued", "processing", "failed"]],
     ]
@@ -314,6 +320,12 @@ def wait_settled(odoo, backend_id, after_id, timeout, say):
     return None
 
 
+def cmms_backend_code(settings):
+    if settings.cmms_backend:
+        return settings.cmms_backend
+    return f"{settings.backend}-cmms" if settings.create_backend else "plant-a-cmms"
+
+
 def play(settings):
     """Play one shift and return its ``summary.Summary`` (``.agree``, ``.text()``, ``.as_dict()``)."""
     say = settings.log or (lambda _line: None)
@@ -324,17 +336,15 @@ def play(settings):
     with MesEndpoint(secret, settings.mes_host, settings.mes_port) as mes:
         say(f"run {run}: seeding {settings.database} (backend {settings.backend}), MES endpoint {mes.url}")
         seeded = seed.seed(odoo, settings.backend, settings.create_backend, secret, mes.url, plan)
+        clients = {"mes": SignedClient(settings.url, settings.database, settings.backend, secret)}
+        if plan.breakdowns or plan.windows:
+            cmms = cmms_backend_code(settings)
+            seed.seed_cmms(odoo, seeded, cmms, settings.create_backend, secret)
+            clients["cmms"] = SignedClient(settings.url, settings.database, cmms, secret)
         try:
             last = odoo.call("integration.message", "search", [], order="id desc", limit=1)
             after_id = last[0] if last else 0
-            player = Player(
-                settings,
-                plan,
-                seeded,
-                mes,
-                SignedClient(settings.url, settings.database, settings.backend, secret),
-                say,
-            )
+            player = Player(settings, plan, seeded, mes, clients, say)
             say(
                 f"playing {len(plan.orders)} orders, {len(plan.events)} sends, "
                 f"{settings.shift_minutes:g} simulated minutes in {settings.real_minutes:g} real minutes"
@@ -343,7 +353,8 @@ def play(settings):
             player.play(odoo)
             played = time.monotonic() - started
             say(f"shift played in {played:.0f} s; waiting for Odoo to settle")
-            settled = wait_settled(odoo, seeded.backend_id, after_id, settings.settle_timeout, say)
+            backend_ids = [seeded.backend_id, *([seeded.cmms_backend_id] if seeded.cmms_backend_id else [])]
+            settled = wait_settled(odoo, backend_ids, after_id, settings.settle_timeout, say)
         finally:
             seed.restore_url(odoo, seeded)
         return summary.compare(odoo, settings, plan, seeded, player, mes, after_id, played, settled)

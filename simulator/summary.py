@@ -47,9 +47,10 @@ class _Odoo:
     """Odoo's end state of the run's records, read once."""
 
     def __init__(self, odoo, plan, seeded, refs, after_id):
+        backend_ids = [seeded.backend_id, *([seeded.cmms_backend_id] if seeded.cmms_backend_id else [])]
         self.messages = odoo.search_read(
             "integration.message",
-            [["backend_id", "=", seeded.backend_id], ["id", ">", after_id]],
+            [["backend_id", "in", backend_ids], ["id", ">", after_id]],
             [
                 "state",
                 "direction",
@@ -110,6 +111,40 @@ class _Odoo:
             ["description", "date_start", "date_end"],
         ):
             self.downtimes[line["description"].split(":")[0]].append(line)
+        self.breakdowns = self._cmms_records(
+            odoo,
+            seeded,
+            "cmms.breakdown",
+            [b.breakdown_id for b in plan.breakdowns],
+            ["name", "state", "started_at", "ended_at", "leave_ids"],
+        )
+        self.windows = self._cmms_records(
+            odoo,
+            seeded,
+            "cmms.maintenance.window",
+            [w.window_id for w in plan.windows],
+            ["name", "state", "date_from", "date_to", "leave_ids"],
+        )
+        leave_ids = [
+            i for record in [*self.breakdowns.values(), *self.windows.values()] for i in record["leave_ids"]
+        ]
+        self.leaves = {
+            leave["id"]: (leave["date_from"], leave["date_to"])
+            for leave in odoo.call(
+                "resource.calendar.leaves", "read", leave_ids, fields=["date_from", "date_to"]
+            )
+        }
+
+    @staticmethod
+    def _cmms_records(odoo, seeded, model, names, fields):
+        if not seeded.cmms_backend_id or not names:
+            return {}
+        domain = [["backend_id", "=", seeded.cmms_backend_id], ["name", "in", names]]
+        return {record["name"]: record for record in odoo.search_read(model, domain, fields)}
+
+    def time_off(self, record):
+        """The work centres' time off a breakdown or window made, as ``(from, to)``."""
+        return sorted(self.leaves[leave_id] for leave_id in record["leave_ids"])
 
 
 def compare(odoo, settings, plan, seeded, player, mes, after_id, played, settled):
@@ -126,6 +161,11 @@ def compare(odoo, settings, plan, seeded, player, mes, after_id, played, settled
         _time(plan, refs, state, player),
         _holds(plan, state),
         _downtimes(plan, state, player),
+        *(
+            [_breakdowns(plan, state, player), _windows(plan, state, player)]
+            if seeded.cmms_backend_id
+            else []
+        ),
     ]
     return Summary(
         plan.run,
@@ -339,6 +379,62 @@ def _downtimes(plan, state, player):
     return Check("downtimes", not details, f"{good} downtimes recorded as reported", details[:SHOWN_DETAILS])
 
 
+def _breakdowns(plan, state, player):
+    """Each breakdown down and up at the times the CMMS reported, its work centre off exactly then."""
+    details = []
+    for breakdown in plan.breakdowns:
+        expected = (_odoo_time(player, breakdown.start), _odoo_time(player, breakdown.end))
+        got = state.breakdowns.get(breakdown.breakdown_id)
+        if not got:
+            details.append(f"{breakdown.breakdown_id}: never recorded")
+            continue
+        times = (got["started_at"], got["ended_at"] or "open")
+        off = state.time_off(got)
+        if got["state"] != "up" or times != expected or off != [expected]:
+            first = " (end sent first)" if breakdown.reversed else ""
+            details.append(
+                f"{breakdown.breakdown_id}{first}: {got['state']}, down {_intervals([times])}, "
+                f"time off {_intervals(off)}; the CMMS reported {_intervals([expected])}"
+            )
+    end_first = sum(1 for breakdown in plan.breakdowns if breakdown.reversed)
+    return Check(
+        "breakdowns",
+        not details,
+        f"{len(plan.breakdowns)} breakdowns recorded as reported ({end_first} ended before they started on "
+        "the way), each work centre off exactly then",
+        details[:SHOWN_DETAILS],
+    )
+
+
+def _windows(plan, state, player):
+    """Each maintenance window as the CMMS last said: time off when approved, none when called off."""
+    details = []
+    for window in plan.windows:
+        expected = (_odoo_time(player, window.start), _odoo_time(player, window.end))
+        got = state.windows.get(window.window_id)
+        if not got:
+            details.append(f"{window.window_id}: never recorded")
+            continue
+        off = state.time_off(got)
+        wanted_off = [expected] if window.state == "approved" else []
+        if (
+            got["state"] != window.state
+            or (got["date_from"], got["date_to"]) != expected
+            or off != wanted_off
+        ):
+            details.append(
+                f"{window.window_id}: {got['state']}, time off {_intervals(off)}; "
+                f"the CMMS said {window.state} for {_intervals([expected])}"
+            )
+    cancelled = sum(1 for window in plan.windows if window.state == "cancelled")
+    return Check(
+        "windows",
+        not details,
+        f"{len(plan.windows)} maintenance windows as the CMMS last said ({cancelled} called off)",
+        details[:SHOWN_DETAILS],
+    )
+
+
 # --- the figures ---------------------------------------------------------------------------
 
 
@@ -369,6 +465,9 @@ def _sent(plan, player, mes, played):
         "out_of_order": sum(1 for o in plan.orders if "out_of_order" in o.features),
         "zero_quantity_closures": sum(1 for o in plan.orders if "zero_close" in o.features),
         "expected_exceptions": sum(1 for event in sent if event.expected_missing),
+        "breakdowns": len(plan.breakdowns),
+        "breakdowns_end_first": sum(1 for breakdown in plan.breakdowns if breakdown.reversed),
+        "maintenance_windows": len(plan.windows),
         "http_statuses": {str(status): count for status, count in sorted(tally.statuses.items(), key=str)},
         "mes_received": mes.figures(),
     }
@@ -413,6 +512,8 @@ def render_text(summary):
         f"  out of order        {sent['out_of_order']} orders with two events swapped on the way",
         f"  zero-quantity close {sent['zero_quantity_closures']} orders closed by a final confirmation of 0",
         f"  meant to fail       {sent['expected_exceptions']} events with unknown codes",
+        f"  CMMS                {sent['breakdowns']} breakdowns ({sent['breakdowns_end_first']} ended before "
+        f"their start on the way), {sent['maintenance_windows']} maintenance windows",
         "  HTTP answers        " + ", ".join(f"{k} x{v}" for k, v in sent["http_statuses"].items()),
         f"  the MES received    {mes['orders']} orders in {mes['deliveries']} deliveries "
         f"({mes['delivered_again']} delivered again, {len(mes['refused'])} refused)",
