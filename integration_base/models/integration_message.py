@@ -3,6 +3,7 @@ import difflib
 import hashlib
 import json
 import logging
+import random
 import time
 import uuid
 from datetime import timedelta
@@ -18,6 +19,7 @@ from ..exceptions import DefinitiveBusinessError, IntegrationBusinessError, Payl
 from ..lib import formats, strict_json, transports
 from ..lib.formats import cloudevents
 from ..lib.json_contract import format_errors, resolve_pointer_text
+from .integration_dispatcher import CONCURRENCY_ERRORS, CONCURRENCY_TRIES
 
 _logger = logging.getLogger(__name__)
 
@@ -1291,14 +1293,30 @@ class IntegrationMessage(models.Model):
 
     @staticmethod
     def _wake_pending(registry, pending):
-        try:
-            with registry.cursor() as cr:
-                Message = api.Environment(cr, SUPERUSER_ID, {})["integration.message"]
-                for domain, note in pending:
-                    Message.search(domain)._retry_by_itself(note)
-        except Exception:
-            # The change is committed already: were a message missed, it waits for a retry.
-            _logger.warning("messages waiting for %s not looked at again", pending, exc_info=True)
+        """Look once more, in a transaction of its own, tried again when a concurrent one collides.
+
+        For a message that parked while the change was being committed this
+        is the only look left (its own look came before the commit): a drain
+        scheduling the same backend at that moment must not cost it its turn.
+        """
+        for attempt in range(1, CONCURRENCY_TRIES + 1):
+            try:
+                with registry.cursor() as cr:
+                    Message = api.Environment(cr, SUPERUSER_ID, {})["integration.message"]
+                    for domain, note in pending:
+                        Message.search(domain)._retry_by_itself(note)
+                return
+            except CONCURRENCY_ERRORS:
+                if attempt == CONCURRENCY_TRIES:
+                    _logger.error(
+                        "messages waiting for %s not looked at again: %s tries collided", pending, attempt
+                    )
+                    return
+                time.sleep(random.uniform(0.02, 0.1) * attempt)
+            except Exception:
+                # The change is committed already: what this missed waits for a person to retry it.
+                _logger.error("messages waiting for %s not looked at again", pending, exc_info=True)
+                return
 
     def _retry_by_itself(self, note):
         """Retry these messages because what they waited for happened (a mapping, a release...)."""

@@ -2,6 +2,9 @@
 """The engine's extension points as a connector uses them: templates, triggers, routing, bindings."""
 
 from datetime import timedelta
+from unittest.mock import patch
+
+from psycopg2.errors import SerializationFailure
 
 from odoo import fields
 from odoo.exceptions import ValidationError
@@ -234,3 +237,34 @@ class TestBindingsAndWaiting(EngineCase):
             "exception",
             "what never came is still waited for",
         )
+
+    @mute_logger(ENGINE_LOGGER)
+    def test_the_look_after_a_commit_is_tried_again_when_a_concurrent_update_collides(self):
+        """The last look for a message that parked while the change committed survives a collision.
+
+        Found by the plant simulator: a drain was scheduling the backend when
+        the order the message waited for was confirmed, the look after the
+        commit failed on a serialization error, and the message waited for
+        ever.
+        """
+        message, _created = self._ingest({"ref": "W-6", "name": "Parked meanwhile"})
+        message._mark_exception(WaitingError("waits", "res.partner", "EXT-13"))
+        self.env.flush_all()
+        domain = [("state", "=", "exception"), ("missing_code", "=", "EXT-13")]
+        schedule = type(self.env["integration.dispatcher"])._schedule
+        collisions = []
+
+        def collide_once(dispatcher, *args, **kwargs):
+            if not collisions:
+                collisions.append(True)
+                raise SerializationFailure("could not serialize access due to concurrent update")
+            return schedule(dispatcher, *args, **kwargs)
+
+        with patch.object(type(self.env["integration.dispatcher"]), "_schedule", collide_once):
+            type(self.env["integration.message"])._wake_pending(
+                self.env.registry, [(domain, "EXT-13 now exists")]
+            )
+        self.env.invalidate_all()
+        self.assertEqual(collisions, [True])
+        self.assertEqual(message.state, "queued")
+        self.assertIn("EXT-13 now exists", message.transition_log)
