@@ -62,4 +62,4 @@ class CmmsBreakdownProcessor(models.AbstractModel):
         with self._concerning(equipment):
             breakdown = Binding._upsert(backend, "cmms.breakdown", payload["breakdown_id"], values)
             breakdown._apply_to_production(message.flow_id.owner_id)
-        return [breakdown, equipment, *breakdown.impact_ids.production_id]
+        return [breakdown, equipment, *breakdown.workcenter_ids, *breakdown.impact_ids.production_id]

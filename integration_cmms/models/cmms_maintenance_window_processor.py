@@ -38,4 +38,4 @@ class CmmsMaintenanceWindowProcessor(models.AbstractModel):
         with self._concerning(equipment):
             window = Binding._upsert(backend, "cmms.maintenance.window", payload["window_id"], values)
             window._apply_to_planning()
-        return [window, equipment]
+        return [window, equipment, *window.workcenter_ids]

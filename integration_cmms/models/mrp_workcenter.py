@@ -3,10 +3,10 @@ from odoo import fields, models
 
 
 class MrpWorkcenter(models.Model):
-    """A work centre knows the equipment it depends on and what the CMMS says of it."""
+    """A work centre knows the equipment it depends on, what the CMMS says of it, and the messages."""
 
     _name = "mrp.workcenter"
-    _inherit = ["mrp.workcenter", "cmms.state.mixin"]
+    _inherit = ["mrp.workcenter", "integration.record.mixin", "cmms.state.mixin"]
     _cmms_field = "workcenter_ids"
 
     equipment_ids = fields.Many2many(

@@ -1,7 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from datetime import UTC, timedelta
 
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
 
 from .common import CmmsCase, next_monday_at
@@ -63,6 +63,7 @@ class TestCmmsBreakdown(CmmsCase):
         self.assertEqual(self.press_line.working_state, "blocked", "an open availability loss blocks it")
         self.assertEqual(self.press.cmms_state, "down")
         self.assertEqual(self.press_line.cmms_state, "down")
+        self.assertEqual(self.press_line.integration_message_count, 1, "the work centre shows the report")
         self.assertEqual(
             (
                 breakdown.failure_mode_id.code,
@@ -176,3 +177,21 @@ class TestCmmsBreakdown(CmmsCase):
             },
         )
         self.assertEqual(breakdown.spare_part_cost, 25.0)
+
+    def test_a_planner_reads_the_breakdowns_in_every_view(self):
+        production = self._planned_order()
+        self._receive("cmms.breakdown", self._breakdown("e1", start=self._iso(next_monday_at(7))))
+        planner = new_test_user(self.env, login="planner", groups="mrp.group_mrp_user")
+        Breakdown = self.env["cmms.breakdown"].with_user(planner)
+        views = Breakdown.get_views([(False, kind) for kind in ("list", "form", "search", "pivot", "graph")])
+        self.assertEqual(set(views["views"]), {"list", "form", "search", "pivot", "graph"})
+        [row] = Breakdown.formatted_read_group(
+            [("equipment_id", "=", self.press.id)], ["failure_mode_id"], ["capacity_hours_lost:sum"]
+        )
+        self.assertGreater(row["capacity_hours_lost:sum"], 0)
+        self.assertEqual(
+            self.press.with_user(planner).action_open_cmms_breakdowns()["res_model"], "cmms.breakdown"
+        )
+        self.assertEqual(
+            Breakdown.search([("backend_id", "=", self.cmms.id)]).impact_ids.production_id, production
+        )
