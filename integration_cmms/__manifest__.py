@@ -28,5 +28,7 @@
         "views/cmms_menus.xml",
     ],
     "demo": ["demo/integration_cmms_demo.xml"],
+    # The browser tours of users' journeys (tests only).
+    "assets": {"web.assets_tests": ["integration_cmms/static/tests/tours/**/*"]},
     "installable": True,
 }

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 from backends import connect_backend
 from signed import signed_post
+from standardwebhooks.webhooks import Webhook
 from test_engine import wait_for_state
 
 SECRET = "whsec_" + "Y21tcy1zZWNyZXQtb2YtdGhlLWVuZC10by1lbmQtdGVzdHM"
@@ -277,3 +278,37 @@ def test_a_work_order_and_its_spare_parts_move_stock_and_can_trigger_a_replenish
     )
     assert short["state"] == "exception"
     assert "Receive or count the part" in short["error_message"]
+
+
+def test_equipment_and_requests_made_in_odoo_reach_the_cmms_signed(plant, odoo, partner_server):
+    with partner_server.PartnerServer() as cmms:
+        odoo.execute("integration.backend", "write", [plant.backend], {"outbound_url": cmms.url})
+        lathe = plant.create(
+            "maintenance.equipment", name=f"Lathe {plant.code}", warehouse_id=plant.warehouse_id
+        )
+        request = plant.create(
+            "maintenance.request",
+            name=f"Check the lathe {plant.code}",
+            equipment_id=lathe,
+            maintenance_type="preventive",
+            schedule_date=odoo_time(monday_at(14)),
+        )
+        outbound = odoo.execute(
+            "integration.message",
+            "search",
+            [["backend_id", "=", plant.backend], ["direction", "=", "outbound"]],
+            order="id",
+        )
+        assert len(outbound) == 2, "the new equipment, then the request"
+        for message_id in outbound:
+            assert wait_for_state(odoo, message_id, SETTLED)["state"] == "done"
+        sent = [Webhook(SECRET).verify(body, headers)["data"] for headers, body in cmms.requests]
+    [equipment] = [payload for payload in sent if "equipment_ref" in payload]
+    [work_order] = [payload for payload in sent if "work_order_id" in payload]
+    assert (equipment["action"], equipment["equipment_ref"]) == ("upsert", f"odoo-{lathe}")
+    assert (work_order["work_order_id"], work_order["equipment"], work_order["status"]) == (
+        f"odoo-{request}",
+        f"odoo-{lathe}",
+        "requested",
+    )
+    assert work_order["planned_start"] == monday_at(14).replace(tzinfo=UTC).isoformat()

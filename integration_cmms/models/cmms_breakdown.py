@@ -75,7 +75,13 @@ class CmmsBreakdown(models.Model):
         readonly=True,
         help="The work centres' productivity lines of the stop: their availability counts it.",
     )
-    impact_ids = fields.One2many("cmms.breakdown.impact", "breakdown_id", string="Orders Hit", readonly=True)
+    impact_ids = fields.One2many(
+        "cmms.breakdown.impact",
+        "breakdown_id",
+        string="Orders Hit",
+        readonly=True,
+        help="The work orders planned in the breakdown's time on its work centres, with what they lost.",
+    )
     duration_hours = fields.Float(
         string="Down Hours",
         compute="_compute_figures",
@@ -96,7 +102,11 @@ class CmmsBreakdown(models.Model):
         help="What the orders hit would have made in the hours they lost, at their planned pace.",
     )
     production_count = fields.Integer(
-        string="Orders", compute="_compute_figures", store=True, aggregator="sum"
+        string="Orders",
+        compute="_compute_figures",
+        store=True,
+        aggregator="sum",
+        help="How many manufacturing orders the breakdown hit.",
     )
     spare_part_cost = fields.Monetary(
         related="request_id.cmms_spare_part_cost",
@@ -104,7 +114,9 @@ class CmmsBreakdown(models.Model):
         aggregator="sum",
         help="The cost of the spare parts the maintenance request took.",
     )
-    currency_id = fields.Many2one(related="company_id.currency_id")
+    currency_id = fields.Many2one(
+        related="company_id.currency_id", help="The currency of the spare parts cost."
+    )
 
     _backend_name_unique = models.Constraint(
         "UNIQUE(backend_id, name)", "The CMMS already sent a breakdown with this id."

@@ -16,14 +16,34 @@ class CmmsBreakdownImpact(models.Model):
     _description = "CMMS Breakdown: Order Hit"
     _order = "breakdown_id, planned_start, id"
 
-    breakdown_id = fields.Many2one("cmms.breakdown", required=True, ondelete="cascade", index=True)
+    breakdown_id = fields.Many2one(
+        "cmms.breakdown",
+        required=True,
+        ondelete="cascade",
+        index=True,
+        help="The breakdown that hit the work order.",
+    )
     company_id = fields.Many2one(related="breakdown_id.company_id", store=True)
     equipment_id = fields.Many2one(related="breakdown_id.equipment_id", store=True)
-    workorder_id = fields.Many2one("mrp.workorder", string="Work Order", required=True, ondelete="cascade")
-    production_id = fields.Many2one(
-        related="workorder_id.production_id", store=True, index=True, string="Manufacturing Order"
+    workorder_id = fields.Many2one(
+        "mrp.workorder",
+        string="Work Order",
+        required=True,
+        ondelete="cascade",
+        help="The work order planned on a blocked work centre within the breakdown's time.",
     )
-    workcenter_id = fields.Many2one(related="workorder_id.workcenter_id", store=True)
+    production_id = fields.Many2one(
+        related="workorder_id.production_id",
+        store=True,
+        index=True,
+        string="Manufacturing Order",
+        help="The order of the work order hit.",
+    )
+    workcenter_id = fields.Many2one(
+        related="workorder_id.workcenter_id",
+        store=True,
+        help="The blocked work centre the work order is planned on.",
+    )
     planned_start = fields.Datetime(help="The work order's planned start when the breakdown hit it.")
     planned_end = fields.Datetime(help="The work order's planned end when the breakdown hit it.")
     hours_lost = fields.Float(
@@ -34,7 +54,9 @@ class CmmsBreakdownImpact(models.Model):
         aggregator="sum",
         help="What the work order would have made in the hours lost, at its planned pace.",
     )
-    product_uom_id = fields.Many2one(related="production_id.product_uom_id")
+    product_uom_id = fields.Many2one(
+        related="production_id.product_uom_id", help="The unit of the quantity not produced."
+    )
 
     _breakdown_workorder_unique = models.Constraint(
         "UNIQUE(breakdown_id, workorder_id)", "A breakdown hits a work order once."

@@ -22,7 +22,7 @@ class CmmsFailureCode(models.Model):
         "process that led to it (wear, corrosion). Cause: why it happened (design, operating error).",
     )
     code = fields.Char(required=True, help="The code in ISO 14224 (BRD, 2.4, 3.2...).")
-    name = fields.Char(required=True, translate=True)
+    name = fields.Char(required=True, translate=True, help="What the code means, in words.")
     parent_id = fields.Many2one(
         "cmms.failure.code",
         string="Group",
@@ -31,9 +31,9 @@ class CmmsFailureCode(models.Model):
         domain="[('kind', '=', kind)]",
         help="The group of the code in the standard's hierarchy (2.4 Wear is in 2 Material failure).",
     )
-    parent_path = fields.Char(index=True)
-    description = fields.Text(translate=True)
-    active = fields.Boolean(default=True)
+    parent_path = fields.Char(index=True, help="The codes above this one (technical).")
+    description = fields.Text(translate=True, help="When to use the code, for those who map.")
+    active = fields.Boolean(default=True, help="Archive a code to stop offering it without losing it.")
 
     _kind_code_unique = models.Constraint("UNIQUE(kind, code)", "This failure code exists already.")
 

@@ -26,8 +26,10 @@ class CmmsMaintenanceWindow(models.Model):
         help="Approved: the work centres are off for the window. Cancelled: the CMMS called it off and "
         "the time was given back.",
     )
-    date_from = fields.Datetime(string="From", required=True, readonly=True)
-    date_to = fields.Datetime(string="To", required=True, readonly=True)
+    date_from = fields.Datetime(
+        string="From", required=True, readonly=True, help="When the maintenance starts."
+    )
+    date_to = fields.Datetime(string="To", required=True, readonly=True, help="When the equipment is back.")
     capacity_hours = fields.Float(
         compute="_compute_capacity_hours",
         store=True,

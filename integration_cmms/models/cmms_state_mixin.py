@@ -11,8 +11,14 @@ class CmmsStateMixin(models.AbstractModel):
     _description = "CMMS: state of equipment or a work centre"
     _cmms_field = None  # the field of breakdowns and windows that names these records
 
-    cmms_breakdown_count = fields.Integer(string="Breakdown Count", compute="_compute_cmms_state")
-    cmms_window_count = fields.Integer(string="Window Count", compute="_compute_cmms_state")
+    cmms_breakdown_count = fields.Integer(
+        string="Breakdown Count", compute="_compute_cmms_state", help="How many breakdowns the CMMS reported."
+    )
+    cmms_window_count = fields.Integer(
+        string="Window Count",
+        compute="_compute_cmms_state",
+        help="How many maintenance windows the CMMS sent, called off ones included.",
+    )
     cmms_state = fields.Selection(
         CMMS_STATES,
         string="CMMS State",

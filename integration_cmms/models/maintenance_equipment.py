@@ -26,5 +26,12 @@ class MaintenanceEquipment(models.Model):
         help="The work centres that cannot work while this equipment is down or in maintenance: a "
         "breakdown or a maintenance window the CMMS reports blocks them for that time.",
     )
-    cmms_breakdown_ids = fields.One2many("cmms.breakdown", "equipment_id", string="Breakdowns")
-    cmms_window_ids = fields.One2many("cmms.maintenance.window", "equipment_id", string="Maintenance Windows")
+    cmms_breakdown_ids = fields.One2many(
+        "cmms.breakdown", "equipment_id", string="Breakdowns", help="The breakdowns the CMMS reported of it."
+    )
+    cmms_window_ids = fields.One2many(
+        "cmms.maintenance.window",
+        "equipment_id",
+        string="Maintenance Windows",
+        help="The planned maintenance the CMMS approved for it.",
+    )

@@ -16,7 +16,12 @@ class MaintenanceRequest(models.Model):
         "changes nothing.",
     )
     cmms_spare_part_move_ids = fields.One2many(
-        "stock.move", "cmms_request_id", string="Spare Parts", readonly=True, copy=False
+        "stock.move",
+        "cmms_request_id",
+        string="Spare Parts",
+        readonly=True,
+        copy=False,
+        help="The spare parts the CMMS reported used on this request, issued from the plant's stock.",
     )
     cmms_spare_part_cost = fields.Monetary(
         string="Spare Parts Cost",
@@ -25,8 +30,16 @@ class MaintenanceRequest(models.Model):
         currency_field="cmms_currency_id",
         help="What the spare parts issued to this request cost, at the product cost when they were issued.",
     )
-    cmms_currency_id = fields.Many2one(related="company_id.currency_id", string="Currency")
-    cmms_breakdown_ids = fields.One2many("cmms.breakdown", "request_id", string="Breakdowns", readonly=True)
+    cmms_currency_id = fields.Many2one(
+        related="company_id.currency_id", string="Currency", help="The currency of the spare parts cost."
+    )
+    cmms_breakdown_ids = fields.One2many(
+        "cmms.breakdown",
+        "request_id",
+        string="Breakdowns",
+        readonly=True,
+        help="The breakdowns this request repairs.",
+    )
 
     @api.depends("cmms_spare_part_move_ids.state", "cmms_spare_part_move_ids.cmms_unit_cost")
     def _compute_cmms_spare_part_cost(self):

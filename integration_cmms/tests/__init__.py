@@ -5,3 +5,4 @@ from . import test_cmms_breakdown
 from . import test_cmms_maintenance_window
 from . import test_cmms_spare_parts
 from . import test_cmms_polling
+from . import test_cmms_journeys
