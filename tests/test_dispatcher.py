@@ -23,6 +23,8 @@ from standardwebhooks.webhooks import Webhook
 from test_delivery import subscribe_to_new_partners
 from test_engine import create_partner_contract
 
+from simulator.webhooks import signed_headers
+
 SCHEMA = {
     "type": "object",
     "required": ["ref", "name"],
@@ -62,15 +64,11 @@ def create_backend(odoo, prefix, **flow_values):
 
 
 def post_signed(server_url, code, body, msg_id, path=""):
-    sent_at = datetime.now(tz=UTC)
-    headers = {
-        "Content-Type": "application/json",
-        "webhook-id": msg_id,
-        "webhook-timestamp": str(int(sent_at.timestamp())),
-        "webhook-signature": Webhook(SECRET).sign(msg_id, sent_at, body),
-    }
     return requests.post(
-        f"{server_url}/integration/v1/{code}/test.partner{path}", data=body, headers=headers, timeout=120
+        f"{server_url}/integration/v1/{code}/test.partner{path}",
+        data=body,
+        headers=signed_headers(Webhook(SECRET), msg_id, body),
+        timeout=120,
     )
 
 

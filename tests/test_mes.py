@@ -7,6 +7,7 @@ webhook, which the job runner applies: the order ends done.
 
 import uuid
 
+from backends import connect_backend
 from signed import signed_post
 from standardwebhooks.webhooks import Webhook
 from test_engine import wait_for_state
@@ -19,32 +20,15 @@ def test_order_out_confirmation_in(odoo, server_url, partner_server):
     [warehouse] = odoo.execute("stock.warehouse", "search_read", [], fields=["id", "manu_type_id"], limit=1)
     product_id = odoo.execute("product.product", "create", {"name": f"Valve {code}", "is_storable": True})
     with partner_server.PartnerServer() as mes:
-        backend_id = odoo.execute(
-            "integration.backend",
-            "create",
-            {
-                "name": "E2E MES",
-                "code": code,
-                "system_type": "mes",
-                "warehouse_id": warehouse["id"],
-                "outbound_url": mes.url,
-            },
-        )
-        odoo.execute(
-            "integration.credential", "create", {"backend_id": backend_id, "kind": "hmac", "secret": SECRET}
-        )
-        odoo.execute("integration.backend", "action_activate", [backend_id])
-        odoo.execute("integration.backend", "action_add_contracts", [backend_id])
-        flow_ids = odoo.execute("integration.flow", "search", [["backend_id", "=", backend_id]])
-        odoo.execute("integration.flow", "action_activate", flow_ids)
-        odoo.execute(
-            "integration.mapping",
-            "create",
-            {
-                "backend_id": backend_id,
-                "external_code": "VLV-1",
-                "record_ref": f"product.product,{product_id}",
-            },
+        backend_id = connect_backend(
+            odoo,
+            code,
+            "mes",
+            warehouse["id"],
+            SECRET,
+            mappings=(("VLV-1", "product.product", product_id),),
+            name="E2E MES",
+            outbound_url=mes.url,
         )
         production_id = odoo.execute(
             "mrp.production",

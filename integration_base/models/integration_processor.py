@@ -88,6 +88,11 @@ class IntegrationProcessor(models.AbstractModel):
             ) from error
         return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
 
+    def _check_time_order(self, start, end, what):
+        """Refuse, in words, a time span ``what`` (a sentence's subject) that ends before it starts."""
+        if start and end and end < start:
+            raise IntegrationBusinessError(self.env._("%s ends before it starts.", what))
+
     @staticmethod
     def _format_datetime(moment):
         """An Odoo date and time (UTC without time zone) as ISO 8601 with its offset, for a payload."""

@@ -180,22 +180,20 @@ class CmmsBreakdown(models.Model):
         loss = self.env.ref("mrp.block_reason1", raise_if_not_found=False) or self.env[
             "mrp.workcenter.productivity.loss"
         ].search([("loss_type", "=", "availability")], limit=1)
-        lines = self.productivity_ids.filtered(lambda line: line.workcenter_id in self.workcenter_ids)
-        (self.productivity_ids - lines).unlink()
-        values = {"date_start": self.started_at, "date_end": self.ended_at or False}
-        lines.write(values)
-        for workcenter in self.workcenter_ids - lines.workcenter_id:
-            lines |= self.env["mrp.workcenter.productivity"].create(
-                {
-                    **values,
-                    "workcenter_id": workcenter.id,
-                    "loss_id": loss.id,
-                    "description": self.env._(
-                        "Breakdown %(id)s: %(reason)s", id=self.name, reason=self.reason or loss.name
-                    ),
-                    "company_id": workcenter.company_id.id or self.company_id.id,
-                }
-            )
+        description = self.env._(
+            "Breakdown %(id)s: %(reason)s", id=self.name, reason=self.reason or loss.name
+        )
+        lines = self._one_per_workcenter(
+            self.productivity_ids,
+            lambda line: line.workcenter_id.resource_id,
+            {"date_start": self.started_at, "date_end": self.ended_at or False},
+            lambda workcenter: {
+                "workcenter_id": workcenter.id,
+                "loss_id": loss.id,
+                "description": description,
+                "company_id": workcenter.company_id.id or self.company_id.id,
+            },
+        )
         self.productivity_ids = [fields.Command.set(lines.ids)]
 
     def action_open_productions(self):

@@ -27,9 +27,10 @@ class CmmsBreakdownProcessor(models.AbstractModel):
         )
         end = self._parse_datetime(payload.get("end"), "breakdown end") or known.ended_at
         start = start or end
-        what = self.env._("breakdown %s", payload["breakdown_id"])
-        self._times_in_order(start, end, what)
-        self._times_in_order(start, expected_end, what)
+        self._check_time_order(start, end, self.env._("Breakdown %s", payload["breakdown_id"]))
+        self._check_time_order(
+            start, expected_end, self.env._("Breakdown %s, as the CMMS expects it,", payload["breakdown_id"])
+        )
         failure = payload.get("failure") or {}
         values = {
             "name": payload["breakdown_id"],

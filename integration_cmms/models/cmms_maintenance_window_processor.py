@@ -19,7 +19,7 @@ class CmmsMaintenanceWindowProcessor(models.AbstractModel):
         equipment = self._equipment(backend, payload["equipment"])
         date_from = self._parse_datetime(payload["start"], "window start")
         date_to = self._parse_datetime(payload["end"], "window end")
-        self._times_in_order(date_from, date_to, self.env._("maintenance window %s", payload["window_id"]))
+        self._check_time_order(date_from, date_to, self.env._("Maintenance window %s", payload["window_id"]))
         Binding = self.env["integration.binding"]
         values = {
             "name": payload["window_id"],

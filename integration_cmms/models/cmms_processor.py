@@ -3,8 +3,6 @@ import re
 
 from odoo import models
 
-from odoo.addons.integration_base.exceptions import IntegrationBusinessError
-
 # Equipment that Odoo sent to the CMMS without an id of the CMMS's own is called this way.
 ODOO_EQUIPMENT_REF = re.compile(r"^odoo-(\d+)$")
 
@@ -59,9 +57,3 @@ class CmmsProcessor(models.AbstractModel):
             else None
         )
         return mapped or FailureCode.search([("kind", "=", kind), ("code", "=", code)], limit=1)
-
-    def _times_in_order(self, start, end, what):
-        if start and end and end < start:
-            raise IntegrationBusinessError(
-                self.env._("The CMMS sent %(what)s that ends before it starts.", what=what)
-            )

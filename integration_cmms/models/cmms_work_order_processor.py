@@ -38,7 +38,11 @@ class CmmsWorkOrderProcessor(models.AbstractModel):
             return request
         planned_start = self._parse_datetime(payload.get("planned_start"), "planned start")
         planned_end = self._parse_datetime(payload.get("planned_end"), "planned end")
-        self._times_in_order(planned_start, planned_end, self.env._("a work order planned"))
+        self._check_time_order(
+            planned_start,
+            planned_end,
+            self.env._("The planned time of work order %s", payload["work_order_id"]),
+        )
         status = payload["status"]
         values = {
             "name": payload["title"],

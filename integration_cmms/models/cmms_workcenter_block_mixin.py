@@ -62,28 +62,39 @@ class CmmsWorkcenterBlockMixin(models.AbstractModel):
         action["domain"] = domain
         return action
 
+    def _one_per_workcenter(self, records, resource_of, values, new_values):
+        """``records`` (leaves, productivity lines) made one per work centre the equipment serves.
+
+        Each record belongs to the work centre whose resource ``resource_of(record)`` is: those
+        of a work centre the equipment no longer serves go, the others take ``values``, and a
+        work centre without one gets one of ``values`` and ``new_values(workcenter)``. Returns
+        the records of the work centres served.
+        """
+        workcenters = self.equipment_id.workcenter_ids
+        kept = records.filtered(lambda record: resource_of(record) in workcenters.resource_id)
+        (records - kept).unlink()
+        kept.write(values)
+        covered = kept.mapped(resource_of)
+        missing = workcenters.filtered(lambda workcenter: workcenter.resource_id not in covered)
+        return kept | records.create([{**values, **new_values(workcenter)} for workcenter in missing])
+
     def _block_workcenters(self, date_from, date_to, name):
         """Make the work centres' time off span ``date_from`` to ``date_to``, one leave per work centre."""
         self.ensure_one()
-        workcenters = self.equipment_id.workcenter_ids
-        leaves = self.leave_ids.filtered(lambda leave: leave.resource_id in workcenters.resource_id)
-        (self.leave_ids - leaves).unlink()
-        values = {"name": name, "date_from": date_from, "date_to": date_to}
-        leaves.write(values)
-        blocked = workcenters.filtered(lambda workcenter: workcenter.resource_id in leaves.resource_id)
-        for workcenter in workcenters - blocked:
-            leaves |= self.env["resource.calendar.leaves"].create(
-                {
-                    **values,
-                    "calendar_id": workcenter.resource_calendar_id.id,
-                    "resource_id": workcenter.resource_id.id,
-                    "company_id": workcenter.company_id.id or self.company_id.id,
-                    "time_type": "leave",
-                }
-            )
+        leaves = self._one_per_workcenter(
+            self.leave_ids,
+            lambda leave: leave.resource_id,
+            {"name": name, "date_from": date_from, "date_to": date_to},
+            lambda workcenter: {
+                "calendar_id": workcenter.resource_calendar_id.id,
+                "resource_id": workcenter.resource_id.id,
+                "company_id": workcenter.company_id.id or self.company_id.id,
+                "time_type": "leave",
+            },
+        )
         self.write(
             {
-                "workcenter_ids": [fields.Command.set(workcenters.ids)],
+                "workcenter_ids": [fields.Command.set(self.equipment_id.workcenter_ids.ids)],
                 "leave_ids": [fields.Command.set(leaves.ids)],
             }
         )

@@ -1,8 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import models
 
-from odoo.addons.integration_base.exceptions import IntegrationBusinessError
-
 
 class MesDowntimeProcessor(models.AbstractModel):
     """Applies ``mes.downtime`` v1: a work centre stopped, and later started again.
@@ -32,10 +30,7 @@ class MesDowntimeProcessor(models.AbstractModel):
         start = self._parse_datetime(payload.get("start"), "downtime start") or known.date_start
         end = self._parse_datetime(payload.get("end"), "downtime end") or known.date_end
         start = start or end
-        if end and end < start:
-            raise IntegrationBusinessError(
-                self.env._("Downtime %s ends before it starts.", payload["downtime_id"])
-            )
+        self._check_time_order(start, end, self.env._("Downtime %s", payload["downtime_id"]))
         line = Binding._upsert(
             backend,
             model,
