@@ -21,11 +21,18 @@ class IntegrationBusinessError(UserError):
     models) are the Odoo records the refusal concerns, such as the order a
     confirmation was refused for. The dispatcher links them to the message
     after the attempt is rolled back, so that they show the failure.
+
+    ``reply`` (optional) is what the sender must still be told once the
+    attempt is undone: called with the message in the transaction that parks
+    it, it stores an answer as an outbound message (an EDI negative
+    acknowledgement), which the rollback of the attempt would otherwise
+    have taken away.
     """
 
-    def __init__(self, message, records=None):
+    def __init__(self, message, records=None, reply=None):
         super().__init__(message)
         self.records = records
+        self.reply = reply
 
 
 class DefinitiveBusinessError(IntegrationBusinessError):

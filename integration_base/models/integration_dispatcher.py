@@ -518,11 +518,27 @@ class IntegrationDispatcher(models.AbstractModel):
             # Odoo's own refusal is told in words; what the database said stays for managers.
             detail = error_detail(error) if reason is not error else False
             message._mark_exception(reason, started_at, detail=detail)
+            self._send_reply(message, error)
         else:
             self._retry_or_bury(message, error, error_detail(error), started_at)
         self._commit_outcome(message)
         if isinstance(error, WaitingError) and message.state == "exception":
             self._look_again_at_wait(message, error)
+
+    def _send_reply(self, message, error):
+        """Store the answer a refusal owes its sender (``IntegrationBusinessError.reply``), with the park.
+
+        A reply that cannot be stored leaves the message parked all the same:
+        the reason is logged and the refusal stays for a person to see.
+        """
+        reply = getattr(error, "reply", None)
+        if not reply:
+            return
+        try:
+            with message.env.cr.savepoint():
+                reply(message)
+        except Exception:
+            _logger.exception("the reply to refused message %s could not be stored", message.id)
 
     def _look_again_at_wait(self, message, error):
         """Retry a message just parked to wait, when what it waits for came meanwhile.

@@ -407,9 +407,20 @@ class IntegrationFlow(models.Model):
         return parse_schema(self.schema)
 
     def _validation_errors(self, payload):
-        """Every way ``payload`` breaks this contract, by JSON pointer (validator compiled once)."""
+        """Every way ``payload`` breaks this contract, by JSON pointer (validator compiled once).
+
+        Envelope facts (``#envelope``: the control numbers of an EDI
+        interchange, see ``lib/formats``) travel beside the business data and
+        are not the contract's: the schema checks the payload without them.
+        """
         self.ensure_one()
-        return validation_errors(payload, self.schema or "{}")
+        try:
+            business, _envelope = (
+                formats.split_envelope(payload) if isinstance(payload, dict) else (payload, {})
+            )
+        except formats.FormatError as error:
+            return [(f"/{formats.ENVELOPE_KEY}", error.reason)]
+        return validation_errors(business, self.schema or "{}")
 
     def _check_payload(self, payload):
         """Raise :class:`PayloadValidationError` listing every violation of this contract."""

@@ -1,2 +1,3 @@
 from . import test_edi_backend
 from . import test_edi_record_state
+from . import test_edi_syntax
