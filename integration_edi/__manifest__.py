@@ -2,7 +2,7 @@
 {
     "name": "Integration EDI",
     "summary": "Exchanges orders, despatch advices and invoices with trading partners",
-    "version": "19.0.1.0.0",
+    "version": "19.0.1.1.0",
     "category": "Sales",
     "author": "Integration Suite",
     "maintainers": ["integration-suite"],
@@ -11,6 +11,14 @@
     "development_status": "Alpha",
     "depends": ["integration_base", "sale_management", "purchase", "stock"],
     "data": [
+        "security/ir.model.access.csv",
+        "security/integration_edi_security.xml",
+        "data/integration_flow_template_data.xml",
+        "data/integration_event_data.xml",
+        "data/integration_subscription_data.xml",
+        "data/ir_cron_data.xml",
+        "views/integration_backend_views.xml",
+        "views/integration_edi_interchange_views.xml",
         "views/sale_order_views.xml",
         "views/account_move_views.xml",
     ],

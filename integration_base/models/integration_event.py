@@ -28,7 +28,8 @@ class IntegrationEvent(models.Model):
     are: the engine then raises it when those fields change (see
     ``integration.record.mixin``), and the connector writes no code for it.
     While the engine applies a message of a backend, the events it causes are
-    not sent back to that backend (``ORIGIN_BACKEND_KEY``).
+    not sent back to that backend (``ORIGIN_BACKEND_KEY``), unless the event
+    answers it (``replies_to_origin``).
 
     Publishing never breaks the business transaction that raises the event:
     an archived event sends nothing (deliberately), and a code nobody
@@ -83,6 +84,12 @@ class IntegrationEvent(models.Model):
         help="The plant field in words: the labels of the fields from the record to its plant.",
     )
     description = fields.Text(help="When the event is raised and what its messages carry.")
+    replies_to_origin = fields.Boolean(
+        string="Answers Its Origin",
+        help="Also send the event to the backend whose message caused it: the event answers that message "
+        "(an order response to the partner whose order was confirmed). Otherwise the engine never sends "
+        "a backend's own changes back to it.",
+    )
     trigger = fields.Selection(
         [
             ("code", "Announced by its connector"),
@@ -270,7 +277,9 @@ class IntegrationEvent(models.Model):
         correlations = {record.id: correlation_id or str(uuid.uuid4()) for record in records}
         origin = self.env.context.get(ORIGIN_BACKEND_KEY)
         for subscription in event.subscription_ids.filtered("active"):
-            backends = subscription._subscribed_backends().filtered(lambda backend: backend.id != origin)
+            backends = subscription._subscribed_backends().filtered(
+                lambda backend: event.replies_to_origin or backend.id != origin
+            )
             for record in subscription._matching(records):
                 for backend in subscription._backends_for(record, backends):
                     messages |= subscription._send(backend, record, correlations[record.id])

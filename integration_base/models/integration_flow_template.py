@@ -21,6 +21,9 @@ TEMPLATE_FIELDS = (
     "deduplicate_by_payload",
     "sunset_date",
     "description",
+    "data_format",
+    "envelope",
+    "topic",
 )
 
 
@@ -96,11 +99,29 @@ class IntegrationFlowTemplate(models.Model):
         help="The day after which this version is refused: contracts added from it keep this date."
     )
     description = fields.Html(help="What the messages mean for the business, and who sends them when.")
+    data_format = fields.Selection(
+        selection=lambda self: self.env["integration.flow"]._selection_data_format(),
+        string="Format",
+        required=True,
+        default="json",
+        help="How the bytes of these messages are written (JSON, CSV, XML, X12, EDIFACT...).",
+    )
+    envelope = fields.Selection(
+        selection=lambda self: self.env["integration.flow"]._fields["envelope"].selection,
+        required=True,
+        default="webhook",
+        help="For outbound contracts: what wraps the payload (none for EDI interchanges, which are "
+        "their own envelope).",
+    )
+    topic = fields.Char(
+        help="For brokers the topic, for folders the file name of the contracts made from it; see the "
+        "contract's own field for the placeholders.",
+    )
     active = fields.Boolean(default=True, help="Archive a template to stop offering it.")
 
     _code_version_unique = models.Constraint(
-        "UNIQUE(system_type, code, direction, version)",
-        "A template of this contract version already exists for this kind of system.",
+        "UNIQUE(system_type, family, code, direction, version)",
+        "A template of this contract version already exists for this kind of system and family.",
     )
 
     @api.constrains("schema")

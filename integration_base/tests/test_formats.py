@@ -640,7 +640,7 @@ class TestCloudEvents(FormatCase):
 @tagged("post_install", "-at_install")
 class TestFormatRegistry(FormatCase):
     def test_installed_codecs(self):
-        self.assertEqual(formats.names()[:3], ["csv", "json", "xml"])
+        self.assertLessEqual({"csv", "json", "xml"}, set(formats.names()), "connectors may register more")
         self.assertEqual(formats.content_type("csv"), "text/csv")
         self.assertEqual(formats.content_type("xml"), "application/xml")
         self.assertEqual(formats.decode("csv", b"a\n1\n", {"split": True}), [{"a": "1"}])

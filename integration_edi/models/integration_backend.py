@@ -1,12 +1,160 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo import api, models
+from datetime import timedelta
+
+from odoo import api, fields, models
 from odoo.exceptions import ValidationError
+
+CONTROL_NUMBER_KINDS = ("interchange", "group", "transaction")
+# The largest control number each kind may take (ISA13 and GS06 are nine digits, ST02 and
+# UNH 0062 are written with at least four).
+CONTROL_NUMBER_PADDING = {"interchange": 9, "group": 0, "transaction": 4}
 
 
 class IntegrationBackend(models.Model):
-    """An EDI backend is one trading partner's connection: it stands for that partner."""
+    """An EDI backend is one trading partner's profile: who we both are in the envelopes, how to write.
+
+    The documents exchanged in each direction are the backend's contracts,
+    their transports the contracts' folders, SFTP servers or webhook. The
+    standard is the backend's contract family (X12 or EDIFACT).
+    """
 
     _inherit = "integration.backend"
+
+    contract_family = fields.Selection(
+        selection_add=[("x12", "ASC X12"), ("edifact", "UN/EDIFACT")],
+        ondelete={"x12": "set default", "edifact": "set default"},
+        help="The family of contracts the system speaks: Add Contracts offers the templates of this "
+        "family. Standard JSON: the connector's own simple contracts. ASC X12 and UN/EDIFACT (EDI "
+        "partners): the interchanges, documents and acknowledgements of that standard. Changing it later "
+        "adds the new family's contracts beside those already there, which stay until you retire them.",
+    )
+    edi_version = fields.Char(
+        string="Standard Version",
+        tracking=True,
+        help="X12: the interchange version (ISA12), for example 00401. EDIFACT: the message directory, "
+        "for example D:96A:UN.",
+    )
+    edi_group_version = fields.Char(
+        string="Group Version",
+        tracking=True,
+        help="X12 only: the version of the functional groups (GS08), for example 004010 or 004010VICS.",
+    )
+    edi_association = fields.Char(
+        string="Association Code",
+        tracking=True,
+        help="EDIFACT only: the subset the partner follows, written in UNH (for example EAN008 for EANCOM).",
+    )
+    edi_our_qualifier = fields.Char(
+        string="Our Qualifier",
+        tracking=True,
+        help="How our identifier is to be read: X12 ISA05 (ZZ mutually defined, 01 DUNS, 14 UCC/EAN), "
+        "EDIFACT UNB S002 code (14 for a GLN).",
+    )
+    edi_our_id = fields.Char(
+        string="Our Identifier",
+        tracking=True,
+        help="Our identifier in the partner's interchanges: X12 ISA06 (sender when we send, ISA08 "
+        "receiver when we receive), EDIFACT UNB S002 / S003. Inbound interchanges addressed to anyone "
+        "else are refused.",
+    )
+    edi_partner_qualifier = fields.Char(
+        string="Partner Qualifier", tracking=True, help="The partner's ISA07 / UNB S003 qualifier."
+    )
+    edi_partner_id = fields.Char(
+        string="Partner Identifier",
+        tracking=True,
+        help="The partner's identifier (X12 ISA08 / ISA06, EDIFACT UNB S003 / S002). Interchanges from "
+        "another sender are refused.",
+    )
+    edi_element_separator = fields.Char(
+        string="Element Separator",
+        size=1,
+        tracking=True,
+        help="Outbound only: inbound interchanges declare theirs (ISA, UNA). Empty: the standard's (* or +).",
+    )
+    edi_component_separator = fields.Char(
+        string="Component Separator",
+        size=1,
+        tracking=True,
+        help="Outbound only. Empty: > (X12) or : (EDIFACT).",
+    )
+    edi_segment_terminator = fields.Char(
+        string="Segment Terminator",
+        size=1,
+        tracking=True,
+        help="Outbound only. Empty: ~ (X12) or ' (EDIFACT).",
+    )
+    edi_decimal_mark = fields.Selection(
+        [(".", "Point"), (",", "Comma")],
+        string="Decimal Mark",
+        default=".",
+        tracking=True,
+        help="EDIFACT only, outbound: the decimal mark numbers are written with (declared in the UNA).",
+    )
+    edi_charset = fields.Selection(
+        [
+            ("UNOA", "UNOA (upper-case ASCII)"),
+            ("UNOB", "UNOB (ASCII)"),
+            ("UNOC", "UNOC (ISO 8859-1)"),
+            ("UNOW", "UNOW (UTF-8)"),
+        ],
+        string="Character Set",
+        default="UNOC",
+        tracking=True,
+        help="EDIFACT only, outbound: the syntax identifier of UNB, which says which characters the "
+        "interchange may hold. A character outside it stops the message with a reason.",
+    )
+    edi_acknowledgement = fields.Selection(
+        [("997", "997 Functional Acknowledgement"), ("999", "999 Implementation Acknowledgement")],
+        string="X12 Acknowledgement",
+        default="997",
+        tracking=True,
+        help="X12 only: the acknowledgement sent for every interchange received. EDIFACT partners get a "
+        "CONTRL.",
+    )
+    edi_ack_sla_hours = fields.Integer(
+        string="Acknowledgement Due Within (hours)",
+        default=24,
+        tracking=True,
+        help="How long the partner has to acknowledge what we send. An acknowledgement that has not come "
+        "by then is an exception on the document it concerns.",
+    )
+    edi_test_mode = fields.Boolean(
+        string="Test Mode",
+        default=True,
+        tracking=True,
+        copy=False,
+        help="Interchanges are written with the test indicator (ISA15 T, UNB test flag) and only test "
+        "interchanges are accepted. Go Live once the certification checklist passes.",
+    )
+    edi_confirm_orders = fields.Boolean(
+        string="Confirm Orders",
+        default=True,
+        tracking=True,
+        help="Confirm the sale orders made from the partner's purchase orders at once, which sends the order "
+        "response. Otherwise a salesperson reviews and confirms them.",
+    )
+    edi_interchange_sequence_id = fields.Many2one(
+        "ir.sequence",
+        string="Interchange Numbers",
+        copy=False,
+        readonly=True,
+        help="The partner's interchange control numbers (ISA13, UNB 0020): never repeated, never skipped.",
+    )
+    edi_group_sequence_id = fields.Many2one(
+        "ir.sequence",
+        string="Group Numbers",
+        copy=False,
+        readonly=True,
+        help="The partner's functional group control numbers (GS06): never repeated, never skipped.",
+    )
+    edi_transaction_sequence_id = fields.Many2one(
+        "ir.sequence",
+        string="Transaction Numbers",
+        copy=False,
+        readonly=True,
+        help="The partner's transaction set control numbers (ST02, UNH 0062): never repeated, never skipped.",
+    )
 
     @api.constrains("system_type", "partner_id")
     def _check_edi_partner(self):
@@ -17,3 +165,84 @@ class IntegrationBackend(models.Model):
                         "EDI backend '%s' must name the trading partner it exchanges with.", backend.name
                     )
                 )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        backends = super().create(vals_list)
+        backends.filtered(lambda b: b.system_type == "edi")._ensure_edi_sequences()
+        return backends
+
+    def write(self, vals):
+        result = super().write(vals)
+        if "system_type" in vals:
+            self.filtered(lambda b: b.system_type == "edi")._ensure_edi_sequences()
+        return result
+
+    def _ensure_edi_sequences(self):
+        """Give each EDI backend its three gapless control-number sequences, once."""
+        Sequence = self.env["ir.sequence"].sudo()
+        for backend in self:
+            values = {}
+            for kind in CONTROL_NUMBER_KINDS:
+                field_name = f"edi_{kind}_sequence_id"
+                if not backend[field_name]:
+                    values[field_name] = Sequence.create(
+                        {
+                            "name": f"EDI {kind} numbers of {backend.code}",
+                            "code": f"integration_edi.{kind}.{backend.code}",
+                            "implementation": "no_gap",
+                            "padding": CONTROL_NUMBER_PADDING[kind],
+                            "company_id": backend.company_id.id,
+                        }
+                    ).id
+            if values:
+                super(IntegrationBackend, backend).write(values)
+
+    def _edi_envelope(self, transactions=1):
+        """The ``#envelope`` of one interchange to this partner, with its control numbers taken now.
+
+        Taken in the transaction that stores the message: when it rolls back,
+        so do the numbers (no gap); two transactions asking at once wait for
+        each other on the sequence's row (no repeat), the second one retried
+        by Odoo as any concurrent update.
+        """
+        self.ensure_one()
+        self._ensure_edi_sequences()
+        x12 = self.contract_family == "x12"
+        delimiters = {
+            name: value
+            for name, value in (
+                ("element", self.edi_element_separator),
+                ("component", self.edi_component_separator),
+                ("segment", self.edi_segment_terminator),
+                ("decimal", None if x12 else self.edi_decimal_mark),
+            )
+            if value
+        }
+        envelope = {
+            "sender": {"qualifier": self.edi_our_qualifier or "", "id": self.edi_our_id or ""},
+            "receiver": {"qualifier": self.edi_partner_qualifier or "", "id": self.edi_partner_id or ""},
+            "interchange": self.edi_interchange_sequence_id.next_by_id(),
+            "group": self.edi_group_sequence_id.next_by_id(),
+            "transactions": [self.edi_transaction_sequence_id.next_by_id() for _index in range(transactions)],
+            "test": self.edi_test_mode,
+            "date": fields.Datetime.now().isoformat(timespec="minutes"),
+            "delimiters": delimiters,
+        }
+        if x12:
+            envelope.update(
+                version=self.edi_version or "00401",
+                group_version=self.edi_group_version or "004010",
+                acknowledgement_type=self.edi_acknowledgement or "997",
+            )
+        else:
+            envelope.update(
+                version=self.edi_version or "D:96A:UN",
+                association=self.edi_association or None,
+                syntax=f"{self.edi_charset or 'UNOC'}:3",
+            )
+        return {key: value for key, value in envelope.items() if value is not None}
+
+    def _edi_ack_due(self, moment=None):
+        self.ensure_one()
+        return (moment or fields.Datetime.now()) + timedelta(hours=self.edi_ack_sla_hours or 24)

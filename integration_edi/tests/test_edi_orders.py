@@ -1,0 +1,256 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""Interchanges from a partner's folder through the engine: orders made, acknowledged, or refused whole."""
+
+from odoo.tests import tagged
+from odoo.tools import mute_logger
+
+from .common import EdiCase, partner_order
+
+QUIET = (
+    "odoo.addons.integration_base.models.integration_message",
+    "odoo.addons.integration_base.models.integration_fetcher",
+)
+
+
+@tagged("post_install", "-at_install")
+class TestX12Orders(EdiCase):
+    def test_a_purchase_order_becomes_a_confirmed_sale_order_acknowledged_and_answered(self):
+        self._receive(self._partner_interchange(partner_order()))
+        interchange = self._messages("edi.interchange")
+        self.assertEqual(interchange.state, "done")
+        order = self.env["sale.order"].search([("client_order_ref", "=", "PO-1001")])
+        self.assertEqual(order.state, "sale")
+        self.assertEqual((order.partner_id, order.partner_shipping_id), (self.acme, self.store))
+        self.assertEqual(order.edi_backend_id, self.edi)
+        self.assertEqual(
+            [(line.product_id, line.product_uom_qty, line.edi_line_number) for line in order.order_line],
+            [(self.gearbox, 12, "1"), (self.flange, 5, "2"), (self.bolt, 2, "3")],
+            "matched by the partner's code (mapping), our reference and the GTIN",
+        )
+        received = self.Register.search([("backend_id", "=", self.edi.id), ("direction", "=", "received")])
+        self.assertEqual((received.state, received.document, received.test), ("accepted", "order", True))
+        written = self._written()
+        kinds = sorted(self._documents(i)[0]["document"] for i in written.values())
+        self.assertEqual(kinds, ["acknowledgement", "order_response"])
+        ack = next(i for i in written.values() if self._documents(i)[0]["document"] == "acknowledgement")
+        self.assertEqual(ack["receiver"]["id"], "5400110000009")
+        self.assertTrue(ack["test"])
+        self.assertEqual(ack["groups"][0]["transactions"][0]["type"], "997")
+        group = self._documents(ack)[0]["groups"][0]
+        self.assertEqual((group["status"], group["control_number"]), ("accepted", received.group_number))
+        self.assertEqual(
+            group["transactions"], [{"type": "850", "control_number": "0001", "status": "accepted"}]
+        )
+        response = next(i for i in written.values() if self._documents(i)[0]["document"] == "order_response")
+        self.assertEqual(response["groups"][0]["transactions"][0]["type"], "855")
+        document = self._documents(response)[0]
+        self.assertEqual(
+            (document["order_number"], document["number"], document["status"]),
+            ("PO-1001", order.name, "accepted"),
+        )
+        self.assertEqual([line["line"] for line in document["lines"]], ["1", "2", "3"])
+        self.assertEqual(document["lines"][0]["buyer_item"], "ACME-GB-1")
+        sent = self.Register.search(
+            [("backend_id", "=", self.edi.id), ("direction", "=", "sent")], order="id"
+        )
+        self.assertEqual(sent.mapped("document"), ["acknowledgement", "order_response"])
+        self.assertEqual(sent.mapped("state"), ["not_expected", "awaiting"])
+        self.assertEqual(sent[1].res_id, order.id)
+        numbers = [int(line.control_number) for line in sent]
+        self.assertEqual(numbers[1], numbers[0] + 1, "control numbers follow each other, none skipped")
+        self.assertEqual(
+            {response["control_number"], ack["control_number"]}, set(sent.mapped("control_number"))
+        )
+
+    def test_the_same_interchange_twice_makes_one_order(self):
+        body = self._partner_interchange(partner_order(number="PO-1002"))
+        self._receive(body, "first.edi")
+        self._receive(body, "again.edi")
+        self.assertEqual(len(self._messages("edi.interchange")), 1)
+        self.assertEqual(self.env["sale.order"].search_count([("client_order_ref", "=", "PO-1002")]), 1)
+
+    @mute_logger(*QUIET)
+    def test_a_malformed_interchange_is_kept_whole_rejected_and_answered_negatively(self):
+        good = partner_order(number="PO-1003")
+        broken = partner_order(number="PO-1004")
+        body = self._partner_interchange(good, broken)
+        self.assertIn(b"SE*9*0002", body)
+        body = body.replace(b"SE*9*0002", b"SE*7*0002")
+        self._receive(body)
+        interchanges = self._messages("edi.interchange")
+        self.assertEqual(len(interchanges), 2, "two interchanges in one file, each its own message")
+        rejected = interchanges.filtered(lambda m: m.state == "exception")
+        self.assertEqual(len(rejected), 1)
+        self.assertIn("rejected whole, nothing of it applied", rejected.error_message)
+        self.assertIn("segment 24 (SE): the trailer counts 7 segments, there are 9", rejected.error_message)
+        self.assertTrue(rejected.raw_attachment_id, "the file is kept as it came")
+        self.assertEqual(self.env["sale.order"].search_count([("client_order_ref", "=", "PO-1004")]), 0)
+        self.assertEqual(self.env["sale.order"].search_count([("client_order_ref", "=", "PO-1003")]), 1)
+        line = self.Register.search(
+            [("backend_id", "=", self.edi.id), ("direction", "=", "received"), ("state", "=", "rejected")]
+        )
+        self.assertIn("there are 9", line.problems)
+        self._dispatch(self.edi)
+        negative = [
+            i
+            for i in self._written().values()
+            if self._documents(i)[0]["document"] == "acknowledgement"
+            and self._documents(i)[0]["groups"][0]["status"] == "rejected"
+        ]
+        self.assertEqual(len(negative), 1)
+        self.assertEqual(
+            self._documents(negative[0])[0]["groups"][0]["transactions"],
+            [{"type": "850", "control_number": "0002", "status": "rejected", "code": "4"}],
+        )
+
+    @mute_logger(*QUIET)
+    def test_an_interchange_from_someone_else_is_refused_with_the_reason(self):
+        body = self._partner_interchange(
+            partner_order(number="PO-1005"), sender={"qualifier": "ZZ", "id": "INTRUDER"}
+        )
+        self._receive(body)
+        interchange = self._messages("edi.interchange")
+        self.assertEqual(interchange.state, "exception")
+        self.assertIn(
+            "the sender INTRUDER is not ACME Retail's identifier 5400110000009", interchange.error_message
+        )
+        self._dispatch(self.edi)
+        (ack,) = self._written().values()
+        self.assertEqual(
+            ack["interchange_acknowledgements"],
+            [
+                {
+                    "interchange_control_number": interchange.idempotency_key,
+                    "interchange_status": "rejected",
+                    "interchange_code": "006",
+                }
+            ],
+            "a TA1 rejects the interchange: invalid sender",
+        )
+        self.assertEqual(self._documents(ack)[0]["groups"][0]["status"], "rejected")
+
+    @mute_logger(*QUIET)
+    def test_an_unmatched_line_waits_for_its_mapping_then_the_order_goes_on(self):
+        lines = [
+            {"line": "1", "quantity": 3, "unit": "EA", "price": 40.0, "buyer_item": "ACME-GB-1"},
+            {
+                "line": "2",
+                "quantity": 1,
+                "unit": "EA",
+                "buyer_item": "ACME-NEW-9",
+                "description": "NEW WIDGET",
+            },
+        ]
+        self._receive(self._partner_interchange(partner_order(number="PO-1006", lines=lines)))
+        order_message = self._messages("edi.order")
+        self.assertEqual(order_message.state, "exception")
+        self.assertIn("line 2: partner's item ACME-NEW-9 (NEW WIDGET)", order_message.error_message)
+        self.assertEqual(self.env["sale.order"].search_count([("client_order_ref", "=", "PO-1006")]), 0)
+        self.Mapping.create(
+            {"backend_id": self.edi.id, "external_code": "ACME-NEW-9", "record_ref": self.flange}
+        )
+        self._dispatch(self.edi)
+        self.assertEqual(order_message.state, "done")
+        order = self.env["sale.order"].search([("client_order_ref", "=", "PO-1006")])
+        self.assertEqual(order.order_line.product_id, self.gearbox | self.flange)
+
+    def test_a_price_other_than_the_pricelist_is_kept_ours_and_answered_changed(self):
+        lines = [{"line": "1", "quantity": 2, "unit": "EA", "price": 35.0, "buyer_item": "ACME-GB-1"}]
+        self._receive(self._partner_interchange(partner_order(number="PO-1007", lines=lines)))
+        order = self.env["sale.order"].search([("client_order_ref", "=", "PO-1007")])
+        self.assertEqual((order.order_line.price_unit, order.order_line.edi_partner_price), (40.0, 35.0))
+        self.assertIn(
+            "differ from the pricelist",
+            order.message_ids[:5].mapped("body")[0] + "".join(order.message_ids.mapped("body")),
+        )
+        response = next(
+            i for i in self._written().values() if self._documents(i)[0]["document"] == "order_response"
+        )
+        document = self._documents(response)[0]
+        self.assertEqual(
+            (document["status"], document["lines"][0]["status"], document["lines"][0]["price"]),
+            ("changed", "changed", 40),
+        )
+
+    def test_the_partners_997_settles_what_we_sent_and_a_rejection_tells_the_salesperson(self):
+        self._receive(self._partner_interchange(partner_order(number="PO-1008")))
+        order = self.env["sale.order"].search([("client_order_ref", "=", "PO-1008")])
+        response = self.Register.search([("res_model", "=", "sale.order"), ("res_id", "=", order.id)])
+        self.assertEqual(response.state, "awaiting")
+        ack = {
+            "document": "acknowledgement",
+            "groups": [
+                {
+                    "functional_id": "PR",
+                    "control_number": response.group_number,
+                    "status": "rejected",
+                    "included": 1,
+                    "received": 1,
+                    "accepted": 0,
+                    "code": "5",
+                    "transactions": [
+                        {
+                            "type": "855",
+                            "control_number": response.transaction_numbers,
+                            "status": "rejected",
+                            "code": "5",
+                        }
+                    ],
+                }
+            ],
+        }
+        self._receive(self._partner_interchange(ack), "ack.edi")
+        self.assertEqual(self._messages("edi.acknowledgement").state, "done")
+        self.assertEqual(response.state, "rejected")
+        activity = order.activity_ids.filtered(lambda a: "rejected" in (a.note or ""))
+        self.assertEqual(len(activity), 1, "the salesperson's document says the partner refused it")
+        self.assertEqual(activity.user_id, self.edi.owner_id)
+        self.assertEqual(
+            len(self._written()),
+            2,
+            "an acknowledgement is not acknowledged (only the 997 and 855 of the order)",
+        )
+
+    def test_an_acknowledgement_overdue_is_an_activity_on_the_document(self):
+        self._receive(self._partner_interchange(partner_order(number="PO-1009")))
+        order = self.env["sale.order"].search([("client_order_ref", "=", "PO-1009")])
+        response = self.Register.search([("res_model", "=", "sale.order"), ("res_id", "=", order.id)])
+        response.ack_due = "2026-01-01 00:00:00"
+        self.assertEqual(self.Register._cron_overdue_acknowledgements(), response)
+        self.assertEqual(response.state, "overdue")
+        self.assertIn("has not acknowledged", order.activity_ids.note)
+        self.assertFalse(self.Register._cron_overdue_acknowledgements(), "told once")
+
+    def test_control_numbers_are_taken_with_the_message_and_given_back_with_a_rollback(self):
+        first = self.edi._edi_envelope()
+        with self.assertRaises(ZeroDivisionError), self.env.cr.savepoint():
+            self.edi._edi_envelope()
+            raise ZeroDivisionError
+        second = self.edi._edi_envelope(transactions=2)
+        self.assertEqual(int(second["interchange"]), int(first["interchange"]) + 1)
+        self.assertEqual(int(second["group"]), int(first["group"]) + 1)
+        self.assertEqual(
+            [int(n) for n in second["transactions"]],
+            [int(first["transactions"][0]) + 1, int(first["transactions"][0]) + 2],
+        )
+        self.assertEqual(len(first["interchange"]), 9)
+
+
+@tagged("post_install", "-at_install")
+class TestEdifactOrders(EdiCase):
+    standard = "edifact"
+
+    def test_an_orders_message_becomes_a_sale_order_answered_with_contrl_and_ordrsp(self):
+        self._receive(self._partner_interchange(partner_order(number="PO-2001")))
+        order = self.env["sale.order"].search([("client_order_ref", "=", "PO-2001")])
+        self.assertEqual(order.state, "sale")
+        self.assertEqual(len(order.order_line), 3)
+        written = list(self._written().values())
+        types = sorted(i["groups"][0]["transactions"][0]["type"] for i in written)
+        self.assertEqual(types, ["CONTRL", "ORDRSP"])
+        control = next(i for i in written if i["groups"][0]["transactions"][0]["type"] == "CONTRL")
+        ack = self._documents(control)[0]
+        self.assertEqual(ack["interchange_status"], "accepted")
+        self.assertEqual(
+            ack["transactions"], [{"control_number": "0001", "type": "ORDERS", "status": "accepted"}]
+        )
