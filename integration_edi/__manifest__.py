@@ -9,7 +9,7 @@
     "website": "https://github.com/integration-suite",
     "license": "LGPL-3",
     "development_status": "Alpha",
-    "depends": ["integration_base", "sale_management", "purchase", "stock"],
+    "depends": ["integration_base", "sale_management", "sale_stock", "purchase"],
     "data": [
         "security/ir.model.access.csv",
         "security/integration_edi_security.xml",

@@ -6,3 +6,5 @@ from . import edi_processor
 from . import edi_interchange_processor
 from . import edi_order_processor
 from . import edi_acknowledgement_processor
+from . import edi_despatch_processor
+from . import edi_invoice_processor

@@ -254,3 +254,65 @@ class TestEdifactOrders(EdiCase):
         self.assertEqual(
             ack["transactions"], [{"control_number": "0001", "type": "ORDERS", "status": "accepted"}]
         )
+
+
+@tagged("post_install", "-at_install")
+class TestX12Fulfilment(EdiCase):
+    """The order delivered and invoiced: the despatch advice and the invoice reach the partner."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.bolt.write({"is_storable": True, "tracking": "lot"})
+        cls.gearbox.is_storable = True
+        cls.lot = cls.env["stock.lot"].create({"name": "LOT-77", "product_id": cls.bolt.id})
+        stock = cls.plant_a.lot_stock_id
+        Quant = cls.env["stock.quant"]
+        Quant._update_available_quantity(cls.bolt, stock, 10, lot_id=cls.lot)
+        Quant._update_available_quantity(cls.gearbox, stock, 20)
+        Quant._update_available_quantity(cls.flange, stock, 20) if cls.flange.is_storable else None
+
+    def test_delivery_and_invoice_of_the_order_are_sent_as_856_and_810(self):
+        self._receive(self._partner_interchange(partner_order(number="PO-3001")))
+        order = self.env["sale.order"].search([("client_order_ref", "=", "PO-3001")])
+        picking = order.picking_ids
+        self.assertEqual(len(picking), 1)
+        picking.action_assign()
+        for move in picking.move_ids:
+            move.quantity = move.product_uom_qty
+        bolts = picking.move_line_ids.filtered(lambda line: line.product_id == self.bolt)
+        self.assertEqual(bolts.lot_id, self.lot)
+        package = self.env["stock.package"].create({"name": "354001100000000019"})
+        bolts.result_package_id = package
+        picking.button_validate()
+        self.assertEqual(picking.state, "done")
+        self._dispatch(self.edi)
+        advice = self._only_written("despatch_advice")
+        self.assertEqual(advice["groups"][0]["transactions"][0]["type"], "856")
+        document = self._documents(advice)[0]
+        self.assertEqual((document["number"], document["order_number"]), (picking.name, "PO-3001"))
+        packed, loose = document["packages"]
+        self.assertEqual(packed["sscc"], "354001100000000019")
+        self.assertEqual(
+            packed["lines"],
+            [{"line": "3", "gtin": "5400111864181", "lot": "LOT-77", "quantity": 2, "unit": "EA", "description": "Bolt"}],
+        )
+        self.assertEqual(sorted(line["line"] for line in loose["lines"]), ["1", "2"])
+        self.assertEqual(
+            self.Register.search([("res_model", "=", "stock.picking"), ("res_id", "=", picking.id)]).state, "awaiting"
+        )
+        invoice = order._create_invoices()
+        invoice.action_post()
+        self._dispatch(self.edi)
+        sent = self._only_written("invoice")
+        self.assertEqual(sent["groups"][0]["transactions"][0]["type"], "810")
+        document = self._documents(sent)[0]
+        self.assertEqual((document["number"], document["order_number"]), (invoice.name, "PO-3001"))
+        self.assertEqual(document["total"], round(invoice.amount_total, 2))
+        self.assertEqual([line["line"] for line in document["lines"]], ["1", "2", "3"])
+        self.assertEqual(sent["problems"], [])
+
+    def _only_written(self, kind):
+        found = [i for i in self._written().values() if self._documents(i)[0]["document"] == kind]
+        self.assertEqual(len(found), 1, f"one {kind} written")
+        return found[0]
