@@ -1,8 +1,10 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from datetime import timedelta
 
+from markupsafe import Markup
+
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 
 CONTROL_NUMBER_KINDS = ("interchange", "group", "transaction")
 # The largest control number each kind may take (ISA13 and GS06 are nine digits, ST02 and
@@ -156,6 +158,19 @@ class IntegrationBackend(models.Model):
         help="The partner's transaction set control numbers (ST02, UNH 0062): never repeated, never skipped.",
     )
 
+    edi_checklist = fields.Html(
+        string="Certification Checklist",
+        compute="_compute_edi_checklist",
+        sanitize=False,
+        help="Each document contract in force, in each direction, exchanged once in test mode without errors "
+        "and acknowledged: the partner may go live when every line is ticked.",
+    )
+    edi_ready_to_go_live = fields.Boolean(
+        string="Certified",
+        compute="_compute_edi_checklist",
+        help="Every line of the certification checklist is ticked.",
+    )
+
     @api.constrains("system_type", "partner_id")
     def _check_edi_partner(self):
         for backend in self:
@@ -242,6 +257,66 @@ class IntegrationBackend(models.Model):
                 syntax=f"{self.edi_charset or 'UNOC'}:3",
             )
         return {key: value for key, value in envelope.items() if value is not None}
+
+    def _edi_certification(self):
+        """``[(document label, direction, done)]``: each document contract in force, exchanged in test?
+
+        A document we send counts once the partner accepted it in an
+        acknowledgement (our acknowledgements, which are not acknowledged,
+        once sent); one we receive once we accepted an interchange of it.
+        """
+        self.ensure_one()
+        Register = self.env["integration.edi.interchange"].sudo()
+        labels = dict(Register._fields["document"]._description_selection(self.env))
+        done = {
+            (line.document, line.direction)
+            for line in Register.search(
+                [("backend_id", "=", self.id), ("test", "=", True), ("state", "in", ("accepted", "not_expected"))]
+            )
+        }
+        steps = []
+        for flow in self.flow_ids._in_force().sorted(lambda f: (f.direction, f.code)):
+            document = flow.code.removeprefix("edi.")
+            if document not in labels or document == "interchange":
+                continue
+            direction = "sent" if flow.direction == "outbound" else "received"
+            steps.append((labels[document], direction, (document, direction) in done))
+        return steps
+
+    @api.depends("flow_ids.state", "edi_test_mode")
+    def _compute_edi_checklist(self):
+        for backend in self:
+            if backend.system_type != "edi":
+                backend.edi_checklist = False
+                backend.edi_ready_to_go_live = False
+                continue
+            steps = backend._edi_certification()
+            words = {"sent": self.env._("sent and acknowledged"), "received": self.env._("received and accepted")}
+            rows = Markup("").join(
+                Markup("<li>%s %s: %s</li>") % ("\u2611" if done else "\u2610", label, words[direction])
+                for label, direction, done in steps
+            )
+            backend.edi_checklist = Markup("<ul class='list-unstyled'>%s</ul>") % rows if steps else False
+            backend.edi_ready_to_go_live = bool(steps) and all(done for _label, _direction, done in steps)
+
+    def action_edi_go_live(self):
+        """Leave test mode once the certification checklist passes; say so in the chatter."""
+        self.ensure_one()
+        missing = [
+            f"{label} ({direction})" for label, direction, done in self._edi_certification() if not done
+        ]
+        if missing or not self._edi_certification():
+            raise UserError(
+                self.env._(
+                    "%(partner)s cannot go live before every document is exchanged once in test mode, "
+                    "acknowledged and without errors. Still to do: %(missing)s.",
+                    partner=self.display_name,
+                    missing=", ".join(missing) or self.env._("activate the partner's contracts"),
+                )
+            )
+        self.edi_test_mode = False
+        self.message_post(body=self.env._("Certification passed: the partner exchanges production interchanges."))
+        return True
 
     def _edi_ack_due(self, moment=None):
         self.ensure_one()

@@ -1,6 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """Interchanges from a partner's folder through the engine: orders made, acknowledged, or refused whole."""
 
+from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
@@ -311,6 +312,39 @@ class TestX12Fulfilment(EdiCase):
         self.assertEqual(document["total"], round(invoice.amount_total, 2))
         self.assertEqual([line["line"] for line in document["lines"]], ["1", "2", "3"])
         self.assertEqual(sent["problems"], [])
+
+    def test_certification_checklist_then_go_live(self):
+        with self.assertRaisesRegex(UserError, "Still to do: .*Purchase Order"):
+            self.edi.action_edi_go_live()
+        self.test_delivery_and_invoice_of_the_order_are_sent_as_856_and_810()
+        self.edi.invalidate_recordset(["edi_checklist", "edi_ready_to_go_live"])
+        self.assertFalse(self.edi.edi_ready_to_go_live, "nothing we sent is acknowledged yet")
+        self.assertIn("\u2610 Invoice (810 / INVOIC): sent and acknowledged", self.edi.edi_checklist)
+        awaiting = self.Register.search([("backend_id", "=", self.edi.id), ("state", "=", "awaiting")])
+        self.assertEqual(sorted(awaiting.mapped("document")), ["despatch_advice", "invoice", "order_response"])
+        acknowledgement = {
+            "document": "acknowledgement",
+            "groups": [
+                {"functional_id": "PR", "control_number": line.group_number, "status": "accepted", "included": 1,
+                 "received": 1, "accepted": 1,
+                 "transactions": [{"type": "855", "control_number": line.transaction_numbers, "status": "accepted"}]}
+                for line in awaiting
+            ],
+        }
+        self._receive(self._partner_interchange(acknowledgement, transactions=["0001", "0002", "0003"]), "acks.edi")
+        self.assertEqual(set(awaiting.mapped("state")), {"accepted"})
+        self.edi.invalidate_recordset(["edi_checklist", "edi_ready_to_go_live"])
+        self.assertTrue(self.edi.edi_ready_to_go_live, self.edi.edi_checklist)
+        self.edi.action_edi_go_live()
+        self.assertFalse(self.edi.edi_test_mode)
+        with mute_logger(*QUIET):
+            self._receive(self._partner_interchange(partner_order(number="PO-3002")), "late-test.edi")
+        refused = self._messages("edi.interchange")[-1]
+        self.assertIn("a test interchange was sent to a partner in production", refused.error_message)
+        self.assertTrue(self._written_isa15("P"), "our negative acknowledgement is a production interchange")
+
+    def _written_isa15(self, flag):
+        return [p for p in (self.folder / "outbox").glob("*") if p.read_bytes()[102:103] == flag.encode()]
 
     def _only_written(self, kind):
         found = [i for i in self._written().values() if self._documents(i)[0]["document"] == kind]
