@@ -11,7 +11,7 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from ..exceptions import PayloadValidationError, Unauthenticated, WebhookRefused
-from ..lib import strict_json
+from ..lib import formats, strict_json
 from ..lib.openapi import build_document
 from ..lib.webhook_signature import SignatureError, bearer_token_matches, verify
 from .integration_backend import BACKEND_CODE_PATTERN
@@ -20,6 +20,8 @@ from .integration_message import KEY_MAX_LENGTH
 _logger = logging.getLogger(__name__)
 
 JSON_CONTENT_TYPES = ("application/json",)
+# Generic media types a file upload may carry whatever its format (the contract says which it is).
+FORMAT_CONTENT_TYPES = ("application/octet-stream", "text/plain")
 BATCH_CONTENT_TYPES = ("application/json", "application/x-ndjson")
 MAX_BATCH_ITEMS = 1000
 # The most a request may carry before anyone knows who sent it (the backend's own,
@@ -75,11 +77,63 @@ class IntegrationWebhook(models.AbstractModel):
 
     @api.model
     def _receive(self, backend_code, flow_code, call):
-        """Accept one message. Returns ``(status, answer dict)``."""
-        backend, key, body = self._accept_call(backend_code, call, JSON_CONTENT_TYPES)
+        """Accept one message. Returns ``(status, answer dict)``.
+
+        A contract whose format is not JSON (an EDI interchange, a CSV file)
+        takes the body in that format: it is read by the format's codec
+        (400 with the reason and position when it cannot be), each document
+        it holds becomes a message (one per interchange of an EDI file), and
+        the bytes are kept with them as they came.
+        """
+        backend, key, body = self._accept_call(backend_code, call, self._accepted_content_types())
         flow = self._check_contract(backend, flow_code, call.headers)
-        payload = self._parse_json(body)
-        return self._ingest_one(backend, flow, payload, key, call.headers)
+        if flow.data_format == "json":
+            self._check_content_type(call, JSON_CONTENT_TYPES)
+            return self._ingest_one(backend, flow, self._parse_json(body), key, call.headers)
+        documents = self._decode(flow, call, body)
+        answers = [
+            self._ingest_one(backend, flow, document, key if len(documents) == 1 else None, call.headers)
+            for document in documents
+        ]
+        messages = self.env["integration.message"].browse(
+            [answer["message_id"] for _status, answer in answers]
+        )
+        messages.filtered(lambda message: not message.raw_attachment_id)._keep_raw(
+            body, f"{flow.code}-{key or messages[:1].idempotency_key}", media_type(call.content_type)
+        )
+        if len(answers) == 1:
+            return answers[0]
+        created = any(status == 202 for status, _answer in answers)
+        return (202 if created else 200), {"messages": [answer for _status, answer in answers]}
+
+    @api.model
+    def _accepted_content_types(self):
+        """JSON, and the media types of every installed format (the contract then says which it reads)."""
+        types = {*JSON_CONTENT_TYPES, *FORMAT_CONTENT_TYPES}
+        for name in formats.names():
+            types.update(formats.codec(name).CONTENT_TYPES)
+        return tuple(sorted(types))
+
+    def _check_content_type(self, call, content_types):
+        if media_type(call.content_type) not in content_types:
+            raise WebhookRefused(
+                415, "unsupported_media_type", f"Send the body as {' or '.join(content_types)}."
+            )
+
+    def _decode(self, flow, call, body):
+        """The documents of a body in the contract's format, or 400 saying where it cannot be read."""
+        self._check_content_type(
+            call, (*formats.codec(flow.data_format).CONTENT_TYPES, *FORMAT_CONTENT_TYPES)
+        )
+        try:
+            documents = formats.decode(flow.data_format, body, flow._json_setting("format_options"))
+        except ValueError as error:  # FormatError, or format options that make no sense
+            raise WebhookRefused(
+                400, "unreadable_body", f"The body is not readable as {flow.data_format.upper()}: {error}"
+            ) from None
+        if not documents:
+            raise WebhookRefused(400, "empty_body", "The body holds no document.")
+        return documents
 
     @api.model
     def _receive_batch(self, backend_code, flow_code, call):
@@ -135,10 +189,7 @@ class IntegrationWebhook(models.AbstractModel):
     def _accept_call(self, backend_code, call, content_types):
         """Every check of a call before its contract: returns the backend, the call's key and the body."""
         self._check_request_size(call)
-        if media_type(call.content_type) not in content_types:
-            raise WebhookRefused(
-                415, "unsupported_media_type", f"Send the body as {' or '.join(content_types)}."
-            )
+        self._check_content_type(call, content_types)
         body = self._read_body(call, MAX_REQUEST_BYTES)
         backend = self._authenticate_call(backend_code, call, body)
         if len(body) > backend.max_body_bytes:

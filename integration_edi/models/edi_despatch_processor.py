@@ -42,7 +42,9 @@ class IntegrationProcessorEdiDespatchAdvice(models.AbstractModel):
             "order_number": order.client_order_ref,
             "packages": [
                 self._package(package, lines)
-                for package, lines in sorted(packages.items(), key=lambda item: (not item[0], item[0].name or ""))
+                for package, lines in sorted(
+                    packages.items(), key=lambda item: (not item[0], item[0].name or "")
+                )
             ],
         }
         return self._enveloped(backend, document, picking)

@@ -28,14 +28,20 @@ class IntegrationProcessorEdiInvoice(models.AbstractModel):
                 )
             )
         backend = flow.backend_id
-        rates = invoice.invoice_line_ids.tax_ids.filtered(lambda tax: tax.amount_type == "percent").mapped("amount")
+        rates = invoice.invoice_line_ids.tax_ids.filtered(lambda tax: tax.amount_type == "percent").mapped(
+            "amount"
+        )
         document = {
             "document": "invoice",
             "number": invoice.name,
             "date": invoice.invoice_date.isoformat(),
             "order_number": references[0],
             "currency": invoice.currency_id.name,
-            "lines": [self._line(backend, line) for line in invoice.invoice_line_ids if line.display_type == "product"],
+            "lines": [
+                self._line(backend, line)
+                for line in invoice.invoice_line_ids
+                if line.display_type == "product"
+            ],
             "total": invoice.amount_total,
             "untaxed_total": invoice.amount_untaxed,
             "tax_amount": invoice.amount_tax,

@@ -271,7 +271,11 @@ class IntegrationBackend(models.Model):
         done = {
             (line.document, line.direction)
             for line in Register.search(
-                [("backend_id", "=", self.id), ("test", "=", True), ("state", "in", ("accepted", "not_expected"))]
+                [
+                    ("backend_id", "=", self.id),
+                    ("test", "=", True),
+                    ("state", "in", ("accepted", "not_expected")),
+                ]
             )
         }
         steps = []
@@ -291,7 +295,10 @@ class IntegrationBackend(models.Model):
                 backend.edi_ready_to_go_live = False
                 continue
             steps = backend._edi_certification()
-            words = {"sent": self.env._("sent and acknowledged"), "received": self.env._("received and accepted")}
+            words = {
+                "sent": self.env._("sent and acknowledged"),
+                "received": self.env._("received and accepted"),
+            }
             rows = Markup("").join(
                 Markup("<li>%s %s: %s</li>") % ("\u2611" if done else "\u2610", label, words[direction])
                 for label, direction, done in steps
@@ -315,7 +322,9 @@ class IntegrationBackend(models.Model):
                 )
             )
         self.edi_test_mode = False
-        self.message_post(body=self.env._("Certification passed: the partner exchanges production interchanges."))
+        self.message_post(
+            body=self.env._("Certification passed: the partner exchanges production interchanges.")
+        )
         return True
 
     def _edi_ack_due(self, moment=None):

@@ -1,9 +1,14 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """Interchanges from a partner's folder through the engine: orders made, acknowledged, or refused whole."""
 
+import json
+
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
+
+from odoo.addons.integration_base.lib.transports import sftp
+from odoo.addons.integration_base.tests.sftp_server import SftpServer
 
 from .common import EdiCase, partner_order
 
@@ -239,7 +244,24 @@ class TestX12Orders(EdiCase):
 
 @tagged("post_install", "-at_install")
 class TestEdifactOrders(EdiCase):
+    """An EDIFACT partner exchanging over its SFTP server (a real one, in process), host key pinned."""
+
     standard = "edifact"
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.server = cls.enterClassContext(SftpServer(str(cls.folder), users={"acme": "sftp-secret"}))
+        cls.env["integration.credential"].create(
+            {"backend_id": cls.edi.id, "kind": "password", "secret": "sftp-secret"}
+        )
+        cls.edi.outbound_url = cls.server.url_for("acme", "/outbox")
+        cls.interchanges.source_url = cls.server.url_for("acme", "/inbox")
+        cls.edi.flow_ids.write({"transport_options": json.dumps({"host_key": cls.server.host_key_b64})})
+
+    def setUp(self):
+        super().setUp()
+        self.addCleanup(sftp.close_connections)
 
     def test_an_orders_message_becomes_a_sale_order_answered_with_contrl_and_ordrsp(self):
         self._receive(self._partner_interchange(partner_order(number="PO-2001")))
@@ -296,11 +318,21 @@ class TestX12Fulfilment(EdiCase):
         self.assertEqual(packed["sscc"], "354001100000000019")
         self.assertEqual(
             packed["lines"],
-            [{"line": "3", "gtin": "5400111864181", "lot": "LOT-77", "quantity": 2, "unit": "EA", "description": "Bolt"}],
+            [
+                {
+                    "line": "3",
+                    "gtin": "5400111864181",
+                    "lot": "LOT-77",
+                    "quantity": 2,
+                    "unit": "EA",
+                    "description": "Bolt",
+                }
+            ],
         )
         self.assertEqual(sorted(line["line"] for line in loose["lines"]), ["1", "2"])
         self.assertEqual(
-            self.Register.search([("res_model", "=", "stock.picking"), ("res_id", "=", picking.id)]).state, "awaiting"
+            self.Register.search([("res_model", "=", "stock.picking"), ("res_id", "=", picking.id)]).state,
+            "awaiting",
         )
         invoice = order._create_invoices()
         invoice.action_post()
@@ -321,17 +353,29 @@ class TestX12Fulfilment(EdiCase):
         self.assertFalse(self.edi.edi_ready_to_go_live, "nothing we sent is acknowledged yet")
         self.assertIn("\u2610 Invoice (810 / INVOIC): sent and acknowledged", self.edi.edi_checklist)
         awaiting = self.Register.search([("backend_id", "=", self.edi.id), ("state", "=", "awaiting")])
-        self.assertEqual(sorted(awaiting.mapped("document")), ["despatch_advice", "invoice", "order_response"])
+        self.assertEqual(
+            sorted(awaiting.mapped("document")), ["despatch_advice", "invoice", "order_response"]
+        )
         acknowledgement = {
             "document": "acknowledgement",
             "groups": [
-                {"functional_id": "PR", "control_number": line.group_number, "status": "accepted", "included": 1,
-                 "received": 1, "accepted": 1,
-                 "transactions": [{"type": "855", "control_number": line.transaction_numbers, "status": "accepted"}]}
+                {
+                    "functional_id": "PR",
+                    "control_number": line.group_number,
+                    "status": "accepted",
+                    "included": 1,
+                    "received": 1,
+                    "accepted": 1,
+                    "transactions": [
+                        {"type": "855", "control_number": line.transaction_numbers, "status": "accepted"}
+                    ],
+                }
                 for line in awaiting
             ],
         }
-        self._receive(self._partner_interchange(acknowledgement, transactions=["0001", "0002", "0003"]), "acks.edi")
+        self._receive(
+            self._partner_interchange(acknowledgement, transactions=["0001", "0002", "0003"]), "acks.edi"
+        )
         self.assertEqual(set(awaiting.mapped("state")), {"accepted"})
         self.edi.invalidate_recordset(["edi_checklist", "edi_ready_to_go_live"])
         self.assertTrue(self.edi.edi_ready_to_go_live, self.edi.edi_checklist)

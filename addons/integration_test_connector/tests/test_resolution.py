@@ -4,7 +4,7 @@ import json
 from psycopg2 import IntegrityError
 
 from odoo.exceptions import UserError
-from odoo.tests import Form, new_test_user
+from odoo.tests import Form, new_test_user, tagged
 from odoo.tools import mute_logger
 
 from odoo.addons.integration_base.models.integration_message import engine
@@ -12,6 +12,7 @@ from odoo.addons.integration_base.models.integration_message import engine
 from .common import EngineCase
 
 
+@tagged("post_install", "-at_install")
 class TestResolution(EngineCase):
     """A functional user fixes an exception where it shows, in words they understand."""
 
