@@ -21,8 +21,8 @@ class IntegrationProcessorEdiInvoice(models.AbstractModel):
         if len(references) != 1:
             raise IntegrationBusinessError(
                 self.env._(
-                    "Invoice %(invoice)s must invoice exactly one purchase order of the partner to be sent by "
-                    "EDI; it invoices %(count)s.",
+                    "Invoice %(invoice)s must invoice exactly one purchase order of the partner to be sent "
+                    "by EDI; it invoices %(count)s.",
                     invoice=invoice.name,
                     count=len(references),
                 )

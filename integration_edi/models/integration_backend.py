@@ -211,7 +211,7 @@ class IntegrationBackend(models.Model):
                         }
                     ).id
             if values:
-                super(IntegrationBackend, backend).write(values)
+                backend.write(values)
 
     def _edi_envelope(self, transactions=1):
         """The ``#envelope`` of one interchange to this partner, with its control numbers taken now.

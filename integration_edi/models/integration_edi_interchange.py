@@ -54,8 +54,8 @@ class IntegrationEdiInterchange(models.Model):
     control_number = fields.Char(
         string="Interchange Number", required=True, index=True, help="ISA13 / UNB 0020 of the interchange."
     )
-    group_number = fields.Char(string="Group Number", index=True, help="X12 GS06 of its functional group.")
-    transaction_numbers = fields.Char(string="Transaction Numbers", help="ST02 / UNH 0062 of its documents.")
+    group_number = fields.Char(index=True, help="X12 GS06 of its functional group.")
+    transaction_numbers = fields.Char(help="ST02 / UNH 0062 of its documents.")
     test = fields.Boolean(help="Sent or received with the test indicator (ISA15 T, UNB test flag).")
     res_model = fields.Char(string="Document Model", help="The kind of Odoo document it is about.")
     res_id = fields.Many2oneReference(
