@@ -1,7 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 {
     "name": "Integration EDI",
-    "summary": "Exchanges orders, despatch advices and invoices with trading partners",
+    "summary": "X12 and EDIFACT trading partners: orders, responses, despatch advices, invoices",
     "version": "19.0.1.1.0",
     "category": "Sales",
     "author": "Integration Suite",
@@ -22,5 +22,6 @@
         "views/sale_order_views.xml",
         "views/account_move_views.xml",
     ],
+    "demo": ["demo/integration_edi_demo.xml"],
     "installable": True,
 }

@@ -171,6 +171,12 @@ class IntegrationBackend(models.Model):
         help="Every line of the certification checklist is ticked.",
     )
 
+    edi_interchange_count = fields.Integer(
+        string="Interchanges",
+        compute="_compute_edi_interchange_count",
+        help="Interchanges sent to and received from the partner, in the register.",
+    )
+
     @api.constrains("system_type", "partner_id")
     def _check_edi_partner(self):
         for backend in self:
@@ -259,7 +265,7 @@ class IntegrationBackend(models.Model):
         return {key: value for key, value in envelope.items() if value is not None}
 
     def _edi_certification(self):
-        """``[(document label, direction, done)]``: each document contract in force, exchanged in test?
+        """``[(document, label, direction, done)]``: each document contract in force, exchanged in test?
 
         A document we send counts once the partner accepted it in an
         acknowledgement (our acknowledgements, which are not acknowledged,
@@ -284,7 +290,7 @@ class IntegrationBackend(models.Model):
             if document not in labels or document == "interchange":
                 continue
             direction = "sent" if flow.direction == "outbound" else "received"
-            steps.append((labels[document], direction, (document, direction) in done))
+            steps.append((document, labels[document], direction, (document, direction) in done))
         return steps
 
     @api.depends("flow_ids.state", "edi_test_mode")
@@ -299,18 +305,45 @@ class IntegrationBackend(models.Model):
                 "sent": self.env._("sent and acknowledged"),
                 "received": self.env._("received and accepted"),
             }
+            sent_only = self.env._("sent")  # acknowledgements are not acknowledged
             rows = Markup("").join(
-                Markup("<li>%s %s: %s</li>") % ("\u2611" if done else "\u2610", label, words[direction])
-                for label, direction, done in steps
+                Markup("<li>%s %s: %s</li>")
+                % (
+                    "\u2611" if done else "\u2610",
+                    label,
+                    sent_only if document == "acknowledgement" and direction == "sent" else words[direction],
+                )
+                for document, label, direction, done in steps
             )
             backend.edi_checklist = Markup("<ul class='list-unstyled'>%s</ul>") % rows if steps else False
-            backend.edi_ready_to_go_live = bool(steps) and all(done for _label, _direction, done in steps)
+            backend.edi_ready_to_go_live = bool(steps) and all(step[-1] for step in steps)
+
+    def _compute_edi_interchange_count(self):
+        counts = dict(
+            self.env["integration.edi.interchange"]._read_group(
+                [("backend_id", "in", self.ids)], ["backend_id"], ["__count"]
+            )
+        )
+        for backend in self:
+            backend.edi_interchange_count = counts.get(backend, 0)
+
+    def action_open_edi_interchanges(self):
+        """The partner's register of interchanges, every state shown."""
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "integration_edi.integration_edi_interchange_action"
+        )
+        action["domain"] = [("backend_id", "=", self.id)]
+        action["context"] = {"default_backend_id": self.id}
+        return action
 
     def action_edi_go_live(self):
         """Leave test mode once the certification checklist passes; say so in the chatter."""
         self.ensure_one()
         missing = [
-            f"{label} ({direction})" for label, direction, done in self._edi_certification() if not done
+            f"{label} ({direction})"
+            for _document, label, direction, done in self._edi_certification()
+            if not done
         ]
         if missing or not self._edi_certification():
             raise UserError(

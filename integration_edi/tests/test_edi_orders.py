@@ -283,6 +283,8 @@ class TestEdifactOrders(EdiCase):
 class TestX12Fulfilment(EdiCase):
     """The order delivered and invoiced: the despatch advice and the invoice reach the partner."""
 
+    TYPES = {"despatch_advice": "856", "invoice": "810"}
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -311,7 +313,7 @@ class TestX12Fulfilment(EdiCase):
         self.assertEqual(picking.state, "done")
         self._dispatch(self.edi)
         advice = self._only_written("despatch_advice")
-        self.assertEqual(advice["groups"][0]["transactions"][0]["type"], "856")
+        self.assertEqual(advice["groups"][0]["transactions"][0]["type"], self.TYPES["despatch_advice"])
         document = self._documents(advice)[0]
         self.assertEqual((document["number"], document["order_number"]), (picking.name, "PO-3001"))
         packed, loose = document["packages"]
@@ -338,7 +340,7 @@ class TestX12Fulfilment(EdiCase):
         invoice.action_post()
         self._dispatch(self.edi)
         sent = self._only_written("invoice")
-        self.assertEqual(sent["groups"][0]["transactions"][0]["type"], "810")
+        self.assertEqual(sent["groups"][0]["transactions"][0]["type"], self.TYPES["invoice"])
         document = self._documents(sent)[0]
         self.assertEqual((document["number"], document["order_number"]), (invoice.name, "PO-3001"))
         self.assertEqual(document["total"], round(invoice.amount_total, 2))
@@ -356,6 +358,23 @@ class TestX12Fulfilment(EdiCase):
         self.assertEqual(
             sorted(awaiting.mapped("document")), ["despatch_advice", "invoice", "order_response"]
         )
+        self._receive(self._acknowledging(awaiting), "acks.edi")
+        self.assertEqual(set(awaiting.mapped("state")), {"accepted"})
+        self.edi.invalidate_recordset(["edi_checklist", "edi_ready_to_go_live"])
+        self.assertTrue(self.edi.edi_ready_to_go_live, self.edi.edi_checklist)
+        self.edi.action_edi_go_live()
+        self.assertFalse(self.edi.edi_test_mode)
+        for path in (self.folder / "outbox").glob("*"):
+            path.unlink()
+        with mute_logger(*QUIET):
+            self._receive(self._partner_interchange(partner_order(number="PO-3002")), "late-test.edi")
+        refused = self._messages("edi.interchange")[-1]
+        self.assertIn("a test interchange was sent to a partner in production", refused.error_message)
+        (negative,) = self._written().values()
+        self.assertFalse(negative["test"], "our negative acknowledgement is a production interchange")
+
+    def _acknowledging(self, lines):
+        """The partner's 997s accepting what we sent: one interchange, one 997 per functional group."""
         acknowledgement = {
             "document": "acknowledgement",
             "groups": [
@@ -370,27 +389,37 @@ class TestX12Fulfilment(EdiCase):
                         {"type": "855", "control_number": line.transaction_numbers, "status": "accepted"}
                     ],
                 }
-                for line in awaiting
+                for line in lines
             ],
         }
-        self._receive(
-            self._partner_interchange(acknowledgement, transactions=["0001", "0002", "0003"]), "acks.edi"
-        )
-        self.assertEqual(set(awaiting.mapped("state")), {"accepted"})
-        self.edi.invalidate_recordset(["edi_checklist", "edi_ready_to_go_live"])
-        self.assertTrue(self.edi.edi_ready_to_go_live, self.edi.edi_checklist)
-        self.edi.action_edi_go_live()
-        self.assertFalse(self.edi.edi_test_mode)
-        with mute_logger(*QUIET):
-            self._receive(self._partner_interchange(partner_order(number="PO-3002")), "late-test.edi")
-        refused = self._messages("edi.interchange")[-1]
-        self.assertIn("a test interchange was sent to a partner in production", refused.error_message)
-        self.assertTrue(self._written_isa15("P"), "our negative acknowledgement is a production interchange")
-
-    def _written_isa15(self, flag):
-        return [p for p in (self.folder / "outbox").glob("*") if p.read_bytes()[102:103] == flag.encode()]
+        numbers = [f"{index:04d}" for index in range(1, len(lines) + 1)]
+        return self._partner_interchange(acknowledgement, transactions=numbers)
 
     def _only_written(self, kind):
         found = [i for i in self._written().values() if self._documents(i)[0]["document"] == kind]
         self.assertEqual(len(found), 1, f"one {kind} written")
         return found[0]
+
+
+@tagged("post_install", "-at_install")
+class TestEdifactFulfilment(TestX12Fulfilment):
+    """The same with an EDIFACT partner: DESADV and INVOIC out, its CONTRLs settling what we sent."""
+
+    standard = "edifact"
+    TYPES = {"despatch_advice": "DESADV", "invoice": "INVOIC"}
+    allow_inherited_tests_method = True  # Odoo's loader runs only a class's own tests otherwise
+
+    def _acknowledging(self, lines):
+        """One CONTRL per interchange we sent, accepting it (EDIFACT acknowledges interchanges)."""
+        return self._partner_interchange(
+            *[
+                {
+                    "document": "acknowledgement",
+                    "interchange_control_number": line.control_number,
+                    "interchange_status": "accepted",
+                    "interchange_sender": "OURPLANT",
+                    "interchange_receiver": "5400110000009",
+                }
+                for line in lines
+            ]
+        )
