@@ -1,4 +1,4 @@
-"""End to end: a retail partner's X12 purchase order to a confirmed order, a delivery and an invoice, acknowledged.
+"""End to end: a retail partner's X12 order to a confirmed order, a delivery and an invoice, acknowledged.
 
 The partner uploads a public sample 850 (``../shared/edi-samples``) to its
 webhook route, signed; the live server's job runner reads it, acknowledges
@@ -33,9 +33,7 @@ ITEMS = {"AB3542": 9.25, "RD5322": 13.79, "XY5266": 10.99, "VX2332": 4.35, "RV05
 
 def interchange(number, transactions):
     """An X12 interchange of the partner: ``transactions`` are ``(type, functional id, [segments])``."""
-    isa = (
-        f"ISA*00*{'':10}*00*{'':10}*12*{PARTNER_ID:<15}*01*{OUR_ID:<15}*261202*1200*U*00401*{number:09d}*0*P*>~\n"
-    )
+    isa = f"ISA*00*{'':10}*00*{'':10}*12*{PARTNER_ID:<15}*01*{OUR_ID:<15}*261202*1200*U*00401*{number:09d}*0*P*>~\n"
     functional_id = transactions[0][1]
     lines = [f"GS*{functional_id}*{PARTNER_ID}*{OUR_ID}*20261202*1200*{number}*X*004010"]
     for index, (kind, _functional_id, segments) in enumerate(transactions, 1):
@@ -68,7 +66,9 @@ class RetailPartner:
         self.code = f"e2e-edi-{uuid.uuid4().hex[:6]}"
         self.folder = Path(tempfile.mkdtemp(prefix="integration-e2e-edi-"))
         (self.folder / "outbox").mkdir()
-        self.partner = odoo.execute("res.partner", "create", {"name": f"XYZ Retail {self.code}", "is_company": True})
+        self.partner = odoo.execute(
+            "res.partner", "create", {"name": f"XYZ Retail {self.code}", "is_company": True}
+        )
         [warehouse] = odoo.execute("stock.warehouse", "search_read", [], fields=["id"], limit=1)
         self.products = {
             code: odoo.execute(
@@ -99,7 +99,10 @@ class RetailPartner:
         headers = signed_headers(Webhook(SECRET), f"upload-{uuid.uuid4().hex}", body)
         headers["Content-Type"] = "application/edi-x12"
         return requests.post(
-            f"{self.server_url}/integration/v1/{self.code}/edi.interchange", data=body, headers=headers, timeout=60
+            f"{self.server_url}/integration/v1/{self.code}/edi.interchange",
+            data=body,
+            headers=headers,
+            timeout=60,
         )
 
     def written(self, transaction_type):
@@ -125,7 +128,14 @@ class RetailPartner:
             "integration.edi.interchange",
             "search_read",
             [["backend_id", "=", self.backend], *[[key, "=", value] for key, value in domain.items()]],
-            fields=["document", "direction", "state", "control_number", "group_number", "transaction_numbers"],
+            fields=[
+                "document",
+                "direction",
+                "state",
+                "control_number",
+                "group_number",
+                "transaction_numbers",
+            ],
         )
 
 
@@ -140,7 +150,9 @@ def test_a_purchase_order_to_an_acknowledged_order_delivery_and_invoice(odoo, pa
         sample = sample.replace(f"*VN*{code}", f"*VN*{code}-{partner.code}")
     answer = partner.upload(sample)
     assert answer.status_code == 202, answer.text
-    interchange_message = wait_for_state(odoo, answer.json()["message_id"], SETTLED, ("state", "error_message"))
+    interchange_message = wait_for_state(
+        odoo, answer.json()["message_id"], SETTLED, ("state", "error_message")
+    )
     assert interchange_message["state"] == "done", interchange_message["error_message"]
 
     [acknowledgement] = partner.wait_written("997")
@@ -149,14 +161,18 @@ def test_a_purchase_order_to_an_acknowledged_order_delivery_and_invoice(odoo, pa
 
     order = wait_for_order(odoo, partner.partner, "08292233294")
     assert order["state"] == "sale"
-    lines = odoo.execute("sale.order.line", "read", order["order_line"], fields=["product_id", "product_uom_qty"])
+    lines = odoo.execute(
+        "sale.order.line", "read", order["order_line"], fields=["product_id", "product_uom_qty"]
+    )
     assert sorted((line["product_id"][0], line["product_uom_qty"]) for line in lines) == sorted(
         zip(partner.products.values(), (120, 220, 126, 76, 72, 696), strict=True)
     )
     [response] = partner.wait_written("855")
     assert "BAK*00*AD*08292233294*" in response, "every line accepted at the partner's prices"
 
-    [picking] = odoo.execute("stock.picking", "search_read", [["sale_id", "=", order["id"]]], fields=["move_ids"])
+    [picking] = odoo.execute(
+        "stock.picking", "search_read", [["sale_id", "=", order["id"]]], fields=["move_ids"]
+    )
     for move in odoo.execute("stock.move", "read", picking["move_ids"], fields=["product_uom_qty"]):
         odoo.execute("stock.move", "write", [move["id"]], {"quantity": move["product_uom_qty"]})
     odoo.execute("stock.picking", "button_validate", [picking["id"]])
