@@ -33,7 +33,8 @@ ITEMS = {"AB3542": 9.25, "RD5322": 13.79, "XY5266": 10.99, "VX2332": 4.35, "RV05
 
 def interchange(number, transactions):
     """An X12 interchange of the partner: ``transactions`` are ``(type, functional id, [segments])``."""
-    isa = f"ISA*00*{'':10}*00*{'':10}*12*{PARTNER_ID:<15}*01*{OUR_ID:<15}*261202*1200*U*00401*{number:09d}*0*P*>~\n"
+    parties = f"12*{PARTNER_ID:<15}*01*{OUR_ID:<15}"
+    isa = f"ISA*00*{'':10}*00*{'':10}*{parties}*261202*1200*U*00401*{number:09d}*0*P*>~\n"
     functional_id = transactions[0][1]
     lines = [f"GS*{functional_id}*{PARTNER_ID}*{OUR_ID}*20261202*1200*{number}*X*004010"]
     for index, (kind, _functional_id, segments) in enumerate(transactions, 1):
