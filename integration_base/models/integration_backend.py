@@ -74,9 +74,10 @@ class IntegrationBackend(models.Model):
         default="standard",
         tracking=True,
         help="The family of contracts the system speaks: Add Contracts offers the templates of this "
-        "family. Standard JSON: the connector's own simple contracts; connectors may add others (an "
-        "industry standard, say). Changing it later adds the new family's contracts beside those "
-        "already there, which stay until you retire them.",
+        "family. Standard JSON: the connector's own simple contracts; connectors add industry standards "
+        "(ISA-95 / B2MML for an MES, ASC X12 or UN/EDIFACT for an EDI partner, where the family is the "
+        "partner's standard). Changing it later adds the new family's contracts beside those already "
+        "there, which stay until you retire them.",
     )
     company_id = fields.Many2one(
         "res.company",

@@ -25,10 +25,6 @@ class IntegrationBackend(models.Model):
     contract_family = fields.Selection(
         selection_add=[("x12", "ASC X12"), ("edifact", "UN/EDIFACT")],
         ondelete={"x12": "set default", "edifact": "set default"},
-        help="The family of contracts the system speaks: Add Contracts offers the templates of this "
-        "family. Standard JSON: the connector's own simple contracts. ASC X12 and UN/EDIFACT (EDI "
-        "partners): the interchanges, documents and acknowledgements of that standard. Changing it later "
-        "adds the new family's contracts beside those already there, which stay until you retire them.",
     )
     edi_version = fields.Char(
         string="Standard Version",

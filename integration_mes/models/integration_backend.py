@@ -42,9 +42,4 @@ class IntegrationBackend(models.Model):
     contract_family = fields.Selection(
         selection_add=[("isa95", "ISA-95 / B2MML")],
         ondelete={"isa95": "set default"},
-        help="The family of contracts the system speaks: Add Contracts offers the templates of this "
-        "family. Standard JSON: the connector's own simple contracts. ISA-95 / B2MML (MES): MESA's "
-        "B2MML V0701 documents in JSON (ProcessProductionSchedule out; Process and Sync "
-        "ProductionPerformance in, with their acknowledges). Changing it later adds the new family's "
-        "contracts beside those already there, which stay until you retire them.",
     )
