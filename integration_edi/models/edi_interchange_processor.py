@@ -3,6 +3,7 @@ import copy
 import json
 
 from odoo import models
+from odoo.exceptions import UserError
 
 from odoo.addons.integration_base.exceptions import DefinitiveBusinessError
 
@@ -131,7 +132,7 @@ class IntegrationProcessorEdiInterchange(models.AbstractModel):
                 flow_code = f"edi.{document['document']}"
                 try:
                     flow = Flow._contract_in_force(backend, flow_code, "inbound")
-                except Exception:
+                except UserError:  # none in force: the partner may not send us this document
                     transaction["errors"].append(
                         problem(
                             transaction["position"],

@@ -326,6 +326,7 @@ class IntegrationBackend(models.Model):
     def action_open_edi_interchanges(self):
         """The partner's register of interchanges, every state shown."""
         self.ensure_one()
+        self.check_access("read")
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "integration_edi.integration_edi_interchange_action"
         )
@@ -334,8 +335,14 @@ class IntegrationBackend(models.Model):
         return action
 
     def action_edi_go_live(self):
-        """Leave test mode once the certification checklist passes; say so in the chatter."""
+        """Leave test mode once the certification checklist passes; say so in the chatter.
+
+        A partner already live stays so (nothing to do).
+        """
         self.ensure_one()
+        self.check_access("write")
+        if not self.edi_test_mode:
+            return True
         missing = [
             f"{label} ({direction})"
             for _document, label, direction, done in self._edi_certification()

@@ -1,6 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import api, fields, models
-from odoo.exceptions import UserError
 
 from ..lib.acknowledgements import acknowledged
 
@@ -18,6 +17,10 @@ def _spellings(number):
     """A control number as partners echo it: as written, without its leading zeros, or padded to nine."""
     text = str(number).strip()
     return sorted({text, text.lstrip("0") or "0", text.zfill(9)})
+
+
+def _unpadded(number):
+    return str(number).strip().lstrip("0") or "0"
 
 
 class IntegrationEdiInterchange(models.Model):
@@ -45,6 +48,9 @@ class IntegrationEdiInterchange(models.Model):
         help="The trading partner's EDI backend.",
     )
     company_id = fields.Many2one(related="backend_id.company_id", store=True, help="The partner's company.")
+    warehouse_id = fields.Many2one(
+        related="backend_id.warehouse_id", store=True, index=True, help="The plant of the partner's profile."
+    )
     direction = fields.Selection(
         [("sent", "Sent"), ("received", "Received")],
         required=True,
@@ -180,29 +186,28 @@ class IntegrationEdiInterchange(models.Model):
             for line in lines:
                 verdicts.setdefault(line, []).append((status, code))
         rejected_transactions = {
-            str(number)
-            for level, number, status, _code in acknowledged(document)
+            _unpadded(number): code
+            for level, number, status, code in acknowledged(document)
             if level == "transaction" and status == "rejected"
         }
         for line, answers in verdicts.items():
-            numbers = set((line.transaction_numbers or "").split(","))
-            refused = [code for status, code in answers if status == "rejected"] or (
-                numbers & rejected_transactions
-            )
+            numbers = {_unpadded(number) for number in (line.transaction_numbers or "").split(",")}
+            refusals = [(status, code) for status, code in answers if status == "rejected"]
+            refusals += [
+                ("rejected", code) for number, code in rejected_transactions.items() if number in numbers
+            ]
+            codes = ", ".join(sorted({str(code) for _status, code in refusals if code})) or "-"
             line.write(
                 {
-                    "state": "rejected" if refused else "accepted",
+                    "state": "rejected" if refusals else "accepted",
                     "acknowledged_at": fields.Datetime.now(),
                     "ack_control_number": ack_control_number,
-                    "problems": self.env._(
-                        "The partner rejected it (code %s).",
-                        ", ".join(sorted(str(c) for c in refused if c)) or "-",
-                    )
-                    if refused
+                    "problems": self.env._("The partner rejected it (code %s).", codes)
+                    if refusals
                     else False,
                 }
             )
-            if refused:
+            if refusals:
                 line._tell_people(
                     self.env._(
                         "%(partner)s rejected %(what)s in its acknowledgement %(ack)s: look at the partner's "
@@ -210,7 +215,7 @@ class IntegrationEdiInterchange(models.Model):
                         partner=backend.partner_id.display_name,
                         what=line.display_name,
                         ack=ack_control_number,
-                        code=", ".join(sorted(str(c) for c in refused if c)) or "-",
+                        code=codes,
                     )
                 )
             settled |= line
@@ -246,13 +251,15 @@ class IntegrationEdiInterchange(models.Model):
         )
 
     def action_open_document(self):
+        """The Odoo document the interchange is about; the partner's profile for one about none."""
         self.ensure_one()
-        if not self.res_model:
-            raise UserError(self.env._("This interchange is about no Odoo document."))
+        model, res_id = (
+            (self.res_model, self.res_id) if self.res_model else (self.backend_id._name, self.backend_id.id)
+        )
         return {
             "type": "ir.actions.act_window",
-            "res_model": self.res_model,
-            "res_id": self.res_id,
+            "res_model": model,
+            "res_id": res_id,
             "view_mode": "form",
             "views": [(False, "form")],
         }

@@ -217,6 +217,36 @@ class TestX12Orders(EdiCase):
             "an acknowledgement is not acknowledged (only the 997 and 855 of the order)",
         )
 
+    def test_a_997_rejecting_our_transaction_set_in_an_accepted_group_rejects_it(self):
+        self._receive(self._partner_interchange(partner_order(number="PO-1010")))
+        order = self.env["sale.order"].search([("client_order_ref", "=", "PO-1010")])
+        response = self.Register.search([("res_model", "=", "sale.order"), ("res_id", "=", order.id)])
+        ack = {
+            "document": "acknowledgement",
+            "groups": [
+                {
+                    "functional_id": "PR",
+                    "control_number": response.group_number,
+                    "status": "partially_accepted",
+                    "included": 1,
+                    "received": 1,
+                    "accepted": 0,
+                    "transactions": [
+                        # echoed without its leading zeros, as some partners do
+                        {
+                            "type": "855",
+                            "control_number": response.transaction_numbers.lstrip("0"),
+                            "status": "rejected",
+                            "code": "5",
+                        }
+                    ],
+                }
+            ],
+        }
+        self._receive(self._partner_interchange(ack), "ack.edi")
+        self.assertEqual(response.state, "rejected")
+        self.assertEqual(len(order.activity_ids), 1)
+
     def test_an_acknowledgement_overdue_is_an_activity_on_the_document(self):
         self._receive(self._partner_interchange(partner_order(number="PO-1009")))
         order = self.env["sale.order"].search([("client_order_ref", "=", "PO-1009")])

@@ -68,6 +68,8 @@ EXPECTED = {
         "action_reset_to_draft": MGR,
         "action_add_contracts": MGR,
         "ingest": OPS,  # "the caller must be an Integration Operator"
+        "action_open_edi_interchanges": ALL,
+        "action_edi_go_live": MGR,  # leaving test mode is a manager's configuration
     },
     "integration.credential": {
         **dict.fromkeys(CRUD, MGR),
@@ -83,6 +85,12 @@ EXPECTED = {
         **dict.fromkeys(("read", "search"), ALL),
         **dict.fromkeys(("write", "create", "unlink"), NOBODY),
         "read_response_excerpt": MGR,
+    },
+    "integration.edi.interchange": {
+        # The register of what was exchanged with a trading partner: written by the engine only.
+        **dict.fromkeys(("read", "search"), ALL),
+        **dict.fromkeys(("write", "create", "unlink"), NOBODY),
+        "action_open_document": ALL,
     },
     "integration.event": {
         **dict.fromkeys(("read", "search"), ALL),
@@ -435,6 +443,7 @@ class Scene:
         self.admin.execute(
             "res.partner", "create", {"name": "Told", "ref": f"{ref_prefix}-1", "company_id": company_id}
         )
+        edi_backend_id = self.edi_partner(label, company_id, warehouse_id)
         return {
             "company_id": company_id,
             "warehouse_id": warehouse_id,
@@ -446,7 +455,44 @@ class Scene:
             "exceptions": exceptions,
             "unmapped": unmapped,
             "snapshot": snapshot,
+            "edi_backend_id": edi_backend_id,
         }
+
+    def edi_partner(self, label, company_id, warehouse_id, live=False):
+        """A trading partner's EDI profile at the plant; one empty interchange of it received."""
+        partner_id = self.admin.execute(
+            "res.partner", "create", {"name": f"Retail {label}", "is_company": True, "company_id": company_id}
+        )
+        backend_id = self.backend(
+            company_id,
+            warehouse_id,
+            system_type="edi",
+            partner_id=partner_id,
+            contract_family="x12",
+            edi_partner_id="PARTNER",
+            edi_our_id="US",
+            edi_test_mode=not live,
+        )
+        self.admin.execute("integration.backend", "action_add_contracts", [backend_id])
+        flows = self.admin.execute("integration.flow", "search", [["backend_id", "=", backend_id]])
+        self.admin.execute("integration.flow", "action_activate", flows)
+        if not live:
+            self.ingest(
+                backend_id,
+                None,
+                "edi.interchange",
+                {
+                    "standard": "x12",
+                    "control_number": f"{self.serial:09d}",
+                    "sender": {"id": "PARTNER"},
+                    "receiver": {"id": "US"},
+                    "test": True,
+                    "groups": [],
+                    "errors": [],
+                    "problems": [],
+                },
+            )
+        return backend_id
 
 
 def wait_for_traffic(database, plants):
@@ -475,6 +521,22 @@ def wait_for_traffic(database, plants):
     raise AssertionError(
         f"traffic not settled in {SETTLE_SECONDS} s: {waiting} waiting, {attempted} attempted"
     )
+
+
+def wait_for_register(admin, backend_ids):
+    """Until each EDI partner's interchange is in the register (the job runner works meanwhile)."""
+    deadline = time.monotonic() + SETTLE_SECONDS
+    while time.monotonic() < deadline:
+        found = admin.execute(
+            "integration.edi.interchange",
+            "search_read",
+            [["backend_id", "in", backend_ids]],
+            fields=["backend_id"],
+        )
+        if {row["backend_id"][0] for row in found} == set(backend_ids):
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"the EDI interchanges were not registered in {SETTLE_SECONDS} s")
 
 
 def build_world(admin, counter, url, db, database, run):
@@ -540,6 +602,7 @@ def build_world(admin, counter, url, db, database, run):
     plant_a1_manager = ExternalCaller(counter, url, db, f"acm-manager-a1-{run}", PASSWORD)
 
     wait_for_traffic(database, list(plants.values()))
+    wait_for_register(admin, [plant["edi_backend_id"] for plant in plants.values()])
     for plant in plants.values():  # an audit line per plant
         admin.execute("integration.message", "action_cancel", [plant["exceptions"].pop()])
 
@@ -891,6 +954,26 @@ def build_cells(world):
             "unlink": on(new_subscription, "unlink"),
         },
     }
+    register_id = first("integration.edi.interchange", [["backend_id", "=", a1["edi_backend_id"]]])
+    cells["integration.edi.interchange"] = {
+        "write": on(seed(register_id), "write", {"problems": "checked"}),
+        "create": creating(
+            lambda: {
+                "backend_id": a1["edi_backend_id"],
+                "direction": "sent",
+                "document": "invoice",
+                "control_number": scene.unique("9"),
+            }
+        ),
+        "unlink": on(seed(register_id), "unlink"),
+        "action_open_document": on(seed(register_id), "action_open_document"),
+    }
+    cells["integration.backend"]["action_open_edi_interchanges"] = on(
+        seed(a1["edi_backend_id"]), "action_open_edi_interchanges"
+    )
+    cells["integration.backend"]["action_edi_go_live"] = on(
+        lambda: scene.edi_partner("live", company_a, warehouse_a1, live=True), "action_edi_go_live"
+    )
     cells["integration.backend"]["action_add_contracts"] = on(
         lambda: fresh_backend(system_type="mes"), "action_add_contracts"
     )
@@ -900,6 +983,7 @@ def build_cells(world):
         "integration.backend": a1["backend_id"],
         "integration.credential": credential_id,
         "integration.delivery.attempt": attempt_id,
+        "integration.edi.interchange": register_id,
         "integration.event": event_id,
         "integration.flow": first("integration.flow", [["backend_id", "=", a1["backend_id"]]]),
         "integration.mapping": a1["mapping_id"],
