@@ -213,7 +213,13 @@ def encode(payload, options):
     moment = datetime.fromisoformat(facts["date"]) if facts.get("date") else datetime.now()
     interchange_number = str(facts.get("interchange") or "").zfill(9)
     group_number = str(facts.get("group") or "")
-    if not (interchange_number.isdigit() and len(interchange_number) == 9 and group_number.isdigit()):
+    if not bodies and not document.get("interchange_status"):
+        raise FormatError("an interchange holds at least one transaction set or a TA1", "document")
+    if not (
+        interchange_number.isdigit()
+        and len(interchange_number) == 9
+        and (group_number.isdigit() or not bodies)
+    ):
         raise FormatError("the interchange and group control numbers must be numbers", "#envelope")
     sender, receiver = facts.get("sender") or {}, facts.get("receiver") or {}
     rows = [
@@ -239,7 +245,11 @@ def encode(payload, options):
         rows.append(("ST", [table.type, number]))
         rows += segments
         rows.append(("SE", [str(len(segments) + 2), number]))
-    rows += [("GE", [str(len(bodies)), group_number]), ("IEA", ["1", interchange_number])]
+    if bodies:
+        rows.append(("GE", [str(len(bodies)), group_number]))
+    else:
+        del rows[-1]  # a TA1 alone: an interchange that had no group to acknowledge (no GS, no GE)
+    rows.append(("IEA", ["1" if bodies else "0", interchange_number]))
     line_end = "\n" if facts.get("line_breaks", True) and delimiters.segment not in "\r\n" else ""
     return "".join(render_segment(tag, elements, delimiters) + line_end for tag, elements in rows).encode(
         "ascii", "replace"

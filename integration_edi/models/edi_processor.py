@@ -35,8 +35,8 @@ class IntegrationProcessorEdi(models.AbstractModel):
             return known
         groups = acknowledgement.get("groups") or []
         count = len(groups) if backend.contract_family == "x12" else 1
-        if not count:
-            return Message  # an X12 interchange without any group has nothing a 997 could name
+        if not count and not acknowledgement.get("interchange_status"):
+            return Message  # an X12 interchange accepted without any group: there is nothing to answer
         payload = self._enveloped(backend, acknowledgement, transactions=count)
         message, _created = Message._ingest(
             backend, ACKNOWLEDGEMENT_FLOW, payload, idempotency_key=key, direction="outbound", parent=parent

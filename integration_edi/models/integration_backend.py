@@ -240,7 +240,8 @@ class IntegrationBackend(models.Model):
             "sender": {"qualifier": self.edi_our_qualifier or "", "id": self.edi_our_id or ""},
             "receiver": {"qualifier": self.edi_partner_qualifier or "", "id": self.edi_partner_id or ""},
             "interchange": self.edi_interchange_sequence_id.next_by_id(),
-            "group": self.edi_group_sequence_id.next_by_id(),
+            # An X12 TA1 alone (no transaction) has no group: it takes no group number.
+            "group": self.edi_group_sequence_id.next_by_id() if transactions else None,
             "transactions": [self.edi_transaction_sequence_id.next_by_id() for _index in range(transactions)],
             "test": self.edi_test_mode,
             "date": fields.Datetime.now().isoformat(timespec="minutes"),

@@ -136,6 +136,31 @@ class TestX12Orders(EdiCase):
         self.assertEqual(self._documents(ack)[0]["groups"][0]["status"], "rejected")
 
     @mute_logger(*QUIET)
+    def test_an_interchange_without_any_group_from_someone_else_gets_a_ta1_alone(self):
+        body = (
+            f"ISA*00*{'':10}*00*{'':10}*ZZ*{'INTRUDER':<15}*ZZ*{'OURPLANT':<15}*261201*0930*U*00401*000002001*0*T*>~\n"
+            "IEA*0*000002001~\n"
+        ).encode()
+        self._receive(body, "empty.edi")
+        self.assertEqual(self._messages("edi.interchange").state, "exception")
+        self._dispatch(self.edi)
+        (answer,) = self._written().values()
+        self.assertEqual(answer["groups"], [])
+        self.assertEqual(
+            answer["interchange_acknowledgements"],
+            [
+                {
+                    "interchange_control_number": "000002001",
+                    "interchange_status": "rejected",
+                    "interchange_code": "006",
+                }
+            ],
+        )
+        sent = self.Register.search([("backend_id", "=", self.edi.id), ("direction", "=", "sent")])
+        self.assertEqual(sent.document, "acknowledgement")
+        self.assertFalse(sent.group_number, "a TA1 alone takes no group number")
+
+    @mute_logger(*QUIET)
     def test_an_unmatched_line_waits_for_its_mapping_then_the_order_goes_on(self):
         lines = [
             {"line": "1", "quantity": 3, "unit": "EA", "price": 40.0, "buyer_item": "ACME-GB-1"},

@@ -442,6 +442,25 @@ class TestRoundTrip(EdiCase):
         self.assertEqual(read["type"], "CONTRL")
         self.assertEqual(read["document"], control)
 
+    def test_a_ta1_alone_rejects_an_interchange_that_had_no_group(self):
+        ta1 = {
+            "document": "acknowledgement",
+            "interchange_control_number": "000000042",
+            "interchange_status": "rejected",
+            "interchange_code": "006",
+        }
+        body = x12.encode({**ta1, "#envelope": {**ENVELOPE, "transactions": []}}, {}).decode()
+        self.assertNotIn("GS*", body)
+        self.assertIn("\nTA1*000000042***R*006~\nIEA*0*000000007~", body)
+        interchange = self.only(x12, body.encode())
+        self.assertEqual((interchange["problems"], interchange["groups"]), ([], []))
+        self.assertEqual(interchange["interchange_acknowledgements"][0]["interchange_code"], "006")
+        with self.assertRaisesRegex(FormatError, "at least one transaction set or a TA1"):
+            x12.encode(
+                {"document": "acknowledgement", "groups": [], "#envelope": {**ENVELOPE, "transactions": []}},
+                {},
+            )
+
     def test_codecs_are_registered(self):
         self.assertIn("x12", formats.names())
         self.assertIn("edifact", formats.names())
