@@ -55,10 +55,20 @@ class IntegrationProcessorEdiInterchange(models.AbstractModel):
                 backend, flow_code, document, idempotency_key=key, parent=message
             )
             created |= child
+        settled = self._settle_ta1s(backend, interchange)
         ack_number = self._acknowledgement_number(created)
-        return self.env["integration.edi.interchange"]._record_received(
+        received = self.env["integration.edi.interchange"]._record_received(
             backend, interchange, True, ack_number, []
         )
+        return received | settled
+
+    def _settle_ta1s(self, backend, interchange):
+        """The interchanges we sent that the partner's TA1 segments answer, settled (X12)."""
+        Register = self.env["integration.edi.interchange"]
+        settled = Register
+        for ta1 in interchange.get("interchange_acknowledgements") or []:
+            settled |= Register._match_acknowledgement(backend, ta1, interchange["control_number"])
+        return settled
 
     def _reply(self, parked, interchange, acknowledgement, problems):
         """The negative acknowledgement of a rejected interchange, stored with the park."""
@@ -80,7 +90,9 @@ class IntegrationProcessorEdiInterchange(models.AbstractModel):
     def _wants_acknowledgement(interchange):
         """Every interchange is acknowledged, except one that only acknowledges (never ack an ack)."""
         documents = [t.get("document") or {} for g in interchange["groups"] for t in g["transactions"]]
-        return not documents or any(document.get("document") != "acknowledgement" for document in documents)
+        if not documents:
+            return not interchange.get("interchange_acknowledgements")  # a TA1 alone is an acknowledgement
+        return any(document.get("document") != "acknowledgement" for document in documents)
 
     def _check(self, backend, interchange):
         """Add the profile's and the contracts' problems to ``interchange``; the documents to store."""

@@ -272,6 +272,24 @@ class TestX12Orders(EdiCase):
         self.assertEqual(response.state, "rejected")
         self.assertEqual(len(order.activity_ids), 1)
 
+    def test_the_partners_ta1_rejecting_our_interchange_rejects_it_and_is_not_answered(self):
+        self._receive(self._partner_interchange(partner_order(number="PO-1011")))
+        order = self.env["sale.order"].search([("client_order_ref", "=", "PO-1011")])
+        response = self.Register.search([("res_model", "=", "sale.order"), ("res_id", "=", order.id)])
+        for path in (self.folder / "outbox").glob("*"):
+            path.unlink()
+        body = (
+            f"ISA*00*{'':10}*00*{'':10}*14*{'5400110000009':<15}*ZZ*{'OURPLANT':<15}*261201*0930*U*00401*000002002*0*T*>~\n"
+            f"TA1*{response.control_number}*261201*0930*R*022~\n"
+            "IEA*0*000002002~\n"
+        ).encode()
+        self._receive(body, "ta1.edi")
+        self.assertEqual(self._messages("edi.interchange")[-1].state, "done")
+        self.assertEqual(response.state, "rejected")
+        self.assertIn("code 022", response.problems)
+        self.assertEqual(len(order.activity_ids), 1)
+        self.assertFalse(self._written(), "a TA1 is not acknowledged")
+
     def test_an_acknowledgement_overdue_is_an_activity_on_the_document(self):
         self._receive(self._partner_interchange(partner_order(number="PO-1009")))
         order = self.env["sale.order"].search([("client_order_ref", "=", "PO-1009")])
