@@ -15,6 +15,17 @@ class OdooError(RuntimeError):
     """Odoo refused a call: the message is Odoo's own, in words."""
 
 
+class OdooUnavailable(OdooError):
+    """Odoo answered, but had lost its database: nothing was done, and the call may be made again.
+
+    After a database restart the first request on each pooled connection
+    fails this way (``psycopg2`` errors, not a refusal); a person clicks again.
+    """
+
+
+DATABASE_LOST = ("psycopg2.OperationalError", "psycopg2.InterfaceError")
+
+
 class Odoo:
     """One user's calls to Odoo's models over ``/jsonrpc`` (one kept-alive HTTP session per thread).
 
@@ -52,7 +63,9 @@ class Odoo:
         result = answer.json()
         if "error" in result:
             error = result["error"]
-            raise OdooError(error.get("data", {}).get("message") or error.get("message"))
+            data = error.get("data", {})
+            failure = OdooUnavailable if data.get("name") in DATABASE_LOST else OdooError
+            raise failure(data.get("message") or error.get("message"))
         return result.get("result")  # a method that returns None leaves it out
 
     def call(self, model, method, *args, **kwargs):

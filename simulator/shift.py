@@ -27,7 +27,7 @@ import requests
 
 from . import scenario, seed, summary
 from .mes_side import MesEndpoint
-from .odoo import Odoo, OdooError
+from .odoo import Odoo, OdooError, OdooUnavailable
 from .webhooks import SignedClient, encode
 
 
@@ -61,7 +61,7 @@ def _patiently(call, *args, tries=10, **kwargs):
     for attempt in range(tries):
         try:
             return call(*args, **kwargs)
-        except requests.RequestException:
+        except (requests.RequestException, OdooUnavailable):
             if attempt == tries - 1:
                 raise
             time.sleep(3)
